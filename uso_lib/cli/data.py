@@ -1,0 +1,52 @@
+"""``uso data ...``: read figures from the store (and refresh or import them)."""
+
+from __future__ import annotations
+
+import argparse
+
+from uso_lib import catalog, fmt, regions
+from uso_lib.cli._output import print_json
+from uso_lib.store import default_store
+
+ORDER = 20
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("data", help="read, refresh or import indicator data")
+    dsub = p.add_subparsers(dest="data_command", metavar="DATA_COMMAND")
+    p.set_defaults(func=lambda a: p.print_help() or 2)
+
+    g = dsub.add_parser("get", help="one figure with its source and year")
+    g.add_argument("indicator", help="indicator id (see `uso indicators`)")
+    g.add_argument("--kunta", required=True, help="municipality name or code")
+    g.add_argument("--year", type=int, help="year (default: the latest with data)")
+    g.add_argument("--category", default="", help="breakdown category (default: total)")
+    g.add_argument("--source", choices=["local", "snapshot"], default="local",
+                   help="local store over the snapshot (default) or the snapshot alone")
+    g.add_argument("--json", action="store_true", help="print JSON")
+    g.set_defaults(func=cmd_get)
+
+    for extra in _EXTENSIONS:
+        extra(dsub)
+
+
+# Other modules (refresh, import) add `data` sub-commands by appending to this list.
+_EXTENSIONS: list = []
+
+
+def cmd_get(args: argparse.Namespace) -> int:
+    ind = catalog.get(args.indicator)
+    m = regions.lookup(args.kunta)
+    obs = default_store(args.source).get(ind.id, m.code, args.year, args.category)
+    if args.json:
+        print_json({"indicator": ind.id, "kunta": m.code, "name": m.name_fi, "year": obs.year,
+                    "value": None if obs.missing else obs.value,
+                    "status": obs.status or None, "unit": ind.unit,
+                    "source": f"{obs.source}, {obs.table}".strip(", "),
+                    "vintage": obs.vintage, "origin": obs.origin})
+        return 0
+    shown = fmt.with_unit(obs.value, ind.unit, ind.decimals,
+                          missing=f"missing ({obs.status or 'no value'})")
+    print(f"{ind.label}, {m.name_fi} ({m.code}), {obs.year}: {shown}")
+    print(f"Lähde: {obs.source}, {obs.table} (data {obs.vintage}, {obs.origin})")
+    return 0

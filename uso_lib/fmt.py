@@ -1,0 +1,85 @@
+"""Finnish number formatting (``19,7 €``, ``5 887``, ``11,1 %``) through Babel's fi_FI locale.
+
+Babel writes the thousands separator and the space before ``%`` and ``€`` as a no-break space
+(U+00A0), as Finnish typography wants: a figure never breaks across lines. Missing values are
+shown as missing (``–`` or the publisher's status symbol), never as zero.
+"""
+
+from __future__ import annotations
+
+import math
+from datetime import date
+from decimal import ROUND_HALF_UP, Decimal
+
+from babel.dates import format_date as _format_date
+from babel.numbers import format_decimal
+
+LOCALE = "fi_FI"
+NBSP = "\u00a0"
+MISSING = "–"
+
+_UNIT_SUFFIX = {"%": "%", "€": "€", "eur": "€", "prosentti": "%"}
+
+
+def _is_missing(value: object) -> bool:
+    if value is None:
+        return True
+    try:
+        return math.isnan(float(value))  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return True
+
+
+def number(value: object, decimals: int = 0, *, missing: str = MISSING,
+           signed: bool = False) -> str:
+    """``5887`` -> ``5 887``; ``11.1`` (1 decimal) -> ``11,1``.
+
+    Rounds half away from zero on the decimal text of the value (as statistical tables do:
+    3,25 -> 3,3), not Babel's default half-to-even."""
+    if _is_missing(value):
+        return missing
+    v = float(value)  # type: ignore[arg-type]
+    q = Decimal(repr(v)).quantize(Decimal(1).scaleb(-decimals), rounding=ROUND_HALF_UP)
+    pattern = "#,##0" + ("." + "0" * decimals if decimals > 0 else "")
+    text = format_decimal(q, format=pattern, locale=LOCALE, decimal_quantization=True)
+    text = text.replace("\u2212", "-")
+    if text in {"-0", "-0," + "0" * decimals}:
+        text = text[1:]
+    if signed and v > 0 and not text.startswith("+"):
+        text = "+" + text
+    return text.replace("-", "\u2212") if text.startswith("-") else text
+
+
+def with_unit(value: object, unit: str | None, decimals: int = 0, *, missing: str = MISSING,
+              signed: bool = False) -> str:
+    """``19.7, "€"`` -> ``19,7 €``; ``11.1, "%"`` -> ``11,1 %``; other units follow after a
+    space (``895,3 €/as.``)."""
+    text = number(value, decimals, missing=missing, signed=signed)
+    if text == missing or not unit:
+        return text
+    return f"{text}{NBSP}{_UNIT_SUFFIX.get(unit, unit)}"
+
+
+def percent(value: object, decimals: int = 1, **kw: object) -> str:
+    return with_unit(value, "%", decimals, **kw)  # type: ignore[arg-type]
+
+
+def euro(value: object, decimals: int = 0, **kw: object) -> str:
+    return with_unit(value, "€", decimals, **kw)  # type: ignore[arg-type]
+
+
+def change_pct(value: object, decimals: int = 1) -> str:
+    """A signed percentage change: ``+2,3 %`` / ``−4,1 %``."""
+    return with_unit(value, "%", decimals, signed=True)
+
+
+def day(d: date) -> str:
+    """``28.11.2026``: the short Finnish date."""
+    return _format_date(d, format="d.M.yyyy", locale=LOCALE)
+
+
+def axis_formatter(decimals: int = 0, unit: str | None = None):
+    """A matplotlib tick formatter that writes Finnish numbers."""
+    from matplotlib.ticker import FuncFormatter
+
+    return FuncFormatter(lambda v, _pos: with_unit(v, unit, decimals))

@@ -1,0 +1,244 @@
+"""The local tidy indicator store.
+
+One long table, one row per figure::
+
+    indicator  kunta  year  category  value  status  source  table  vintage  origin  retrieved
+
+- ``kunta``: three-digit municipality code of the store's division (2023), or ``"SSS"`` for the
+  whole country; ``category``: a breakdown (age group, industry, sector) or ``""`` for the total.
+- ``value`` is missing (NaN) when the publisher suppressed or lacks it; ``status`` keeps the
+  publisher's symbol (``.``, ``..``, ``:``) or ``""``. Missing is never filled in.
+- ``source`` is the publisher and dataset ("Tilastokeskus, StatFin 11re"), ``table`` the table
+  or indicator id, ``vintage`` the publication or retrieval date of the data, ``origin`` one of
+  ``snapshot`` (embedded), ``live``, ``cached`` (a live refresh served from the HTTP cache) or
+  ``file`` (an imported spreadsheet), ``retrieved`` the ISO date it entered the store.
+
+The embedded snapshot (``uso_lib/data/snapshot/*.parquet``) is read-only; refreshes and imports
+write parquet files into the user data directory (``USO_DATA_DIR``), which take precedence over
+the snapshot figure for the same indicator, municipality, year and category.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from uso_lib import config
+from uso_lib.errors import DataError, NoData
+
+COLUMNS = ["indicator", "kunta", "year", "category", "value", "status", "source", "table",
+           "vintage", "origin", "retrieved"]
+KEY = ["indicator", "kunta", "year", "category"]
+ORIGINS = ("snapshot", "cached", "live", "file")  # later ones win
+STRING_COLS = [c for c in COLUMNS if c not in ("year", "value")]
+
+
+def empty() -> pd.DataFrame:
+    return normalize(pd.DataFrame({c: [] for c in COLUMNS}))
+
+
+def normalize(df: pd.DataFrame) -> pd.DataFrame:
+    """Coerce a frame to the store's schema and order (stable across pandas versions)."""
+    missing = [c for c in COLUMNS if c not in df.columns and c not in ("category", "status")]
+    if missing:
+        raise DataError(f"store rows lack columns {missing}")
+    df = df.copy()
+    df["category"] = df.get("category", "")
+    df["status"] = df.get("status", "")
+    for c in STRING_COLS:
+        df[c] = df[c].fillna("").astype(str).astype(object)
+    df["year"] = pd.to_numeric(df["year"], errors="raise").astype("int64")
+    df["value"] = pd.to_numeric(df["value"], errors="coerce").astype("float64")
+    return df[COLUMNS].reset_index(drop=True)
+
+
+def write_parquet(df: pd.DataFrame, path: Path) -> Path:
+    """Write atomically: a temporary file in the same folder, then rename. A crash leaves the
+    old file or none, never half a file."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    os.close(fd)
+    try:
+        df.to_parquet(tmp, index=False, engine="pyarrow", compression="zstd")
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def _read(path: Path) -> pd.DataFrame:
+    try:
+        return normalize(pd.read_parquet(path))
+    except Exception as exc:  # pyarrow raises several types for truncated/corrupt files
+        raise DataError(f"Cannot read store file {path}: {exc}") from exc
+
+
+@dataclass(frozen=True)
+class Observation:
+    indicator: str
+    kunta: str
+    year: int
+    value: float
+    status: str
+    source: str
+    table: str
+    vintage: str
+    origin: str
+    category: str = ""
+
+    @property
+    def missing(self) -> bool:
+        return bool(np.isnan(self.value))
+
+    def to_dict(self) -> dict:
+        return {
+            "indicator": self.indicator, "kunta": self.kunta, "year": self.year,
+            "value": None if self.missing else self.value, "status": self.status or None,
+            "source": self.source, "table": self.table, "vintage": self.vintage,
+            "origin": self.origin, "category": self.category,
+        }
+
+
+class Store:
+    """Read access to snapshot + local figures; writes go to the local directory only.
+
+    ``source="snapshot"`` reads the embedded snapshot alone (reproducible reports);
+    ``source="local"`` (the default) lays the local store over it.
+    """
+
+    def __init__(self, source: str = "local", *, snapshot_dir: Path | None = None,
+                 local_dir: Path | None = None) -> None:
+        if source not in ("local", "snapshot"):
+            raise ValueError(f"store source must be 'local' or 'snapshot', not {source!r}")
+        self.source = source
+        self.snapshot_dir = Path(snapshot_dir or config.SNAPSHOT_DIR)
+        self.local_dir = Path(local_dir or (config.data_dir() / "store"))
+        self.warnings: list[str] = []
+        self._frame: pd.DataFrame | None = None
+
+    # -- loading ------------------------------------------------------------------------
+    def snapshot_files(self) -> list[Path]:
+        return sorted(self.snapshot_dir.glob("*.parquet"))
+
+    def local_files(self) -> list[Path]:
+        if self.source != "local" or not self.local_dir.is_dir():
+            return []
+        return sorted(self.local_dir.glob("*.parquet"))
+
+    def _load(self) -> pd.DataFrame:
+        files = self.snapshot_files()
+        if not files:
+            raise DataError(
+                f"The embedded snapshot is missing ({self.snapshot_dir} has no parquet files). "
+                "Reinstall uso or rebuild it: uso snapshot build --raw ../shared/data/raw")
+        frames = [_read(p) for p in files]  # a broken snapshot file is fatal: it is ours
+        for p in self.local_files():
+            try:
+                frames.append(_read(p))
+            except DataError as exc:  # a broken local file is reported and skipped
+                self.warnings.append(f"{exc} -- skipped; the snapshot figures are used instead.")
+        df = pd.concat(frames, ignore_index=True)
+        rank = {o: i for i, o in enumerate(ORIGINS)}
+        df["_rank"] = df["origin"].map(rank).fillna(0)
+        df = (df.sort_values(KEY + ["_rank", "retrieved"], kind="stable")
+                .drop_duplicates(KEY, keep="last").drop(columns="_rank"))
+        return df.reset_index(drop=True)
+
+    @property
+    def frame(self) -> pd.DataFrame:
+        if self._frame is None:
+            self._frame = self._load()
+        return self._frame
+
+    def reload(self) -> None:
+        self._frame = None
+
+    # -- queries ------------------------------------------------------------------------
+    def indicators(self) -> list[str]:
+        return sorted(self.frame["indicator"].unique())
+
+    def rows(self, indicator: str) -> pd.DataFrame:
+        df = self.frame
+        return df[df["indicator"] == indicator]
+
+    def years(self, indicator: str, category: str = "") -> list[int]:
+        df = self.rows(indicator)
+        df = df[(df["category"] == category) & df["value"].notna()]
+        return sorted(int(y) for y in df["year"].unique())
+
+    def series(self, indicator: str, kunta: str | None = None,
+               category: str | None = "") -> pd.DataFrame:
+        """All years of one indicator (optionally one municipality / category), by year."""
+        df = self.rows(indicator)
+        if kunta is not None:
+            df = df[df["kunta"] == kunta]
+        if category is not None:
+            df = df[df["category"] == category]
+        return df.sort_values(["kunta", "category", "year"]).reset_index(drop=True)
+
+    def cross_section(self, indicator: str, year: int | None = None,
+                      category: str = "") -> pd.DataFrame:
+        """One year (default: the latest with data) for every municipality."""
+        df = self.rows(indicator)
+        df = df[df["category"] == category]
+        if year is None:
+            years = df.loc[df["value"].notna(), "year"]
+            if years.empty:
+                return df.iloc[0:0]
+            year = int(years.max())
+        return df[df["year"] == year].sort_values("kunta").reset_index(drop=True)
+
+    def get(self, indicator: str, kunta: str, year: int | None = None,
+            category: str = "") -> Observation:
+        """One figure. Without ``year``, the latest year that has a value."""
+        df = self.rows(indicator)
+        df = df[(df["kunta"] == kunta) & (df["category"] == category)]
+        if df.empty:
+            raise NoData(f"No data for {indicator!r} in municipality {kunta} in the store.")
+        if year is None:
+            have = df[df["value"].notna()]
+            row = (have if not have.empty else df).sort_values("year").iloc[-1]
+        else:
+            hit = df[df["year"] == int(year)]
+            if hit.empty:
+                ys = sorted(int(y) for y in df["year"].unique())
+                raise NoData(f"No {indicator!r} figure for {year} for municipality {kunta}; "
+                             f"the store has the years {_span(ys)}.")
+            row = hit.iloc[0]
+        return Observation(
+            indicator=indicator, kunta=kunta, year=int(row["year"]), value=float(row["value"]),
+            status=row["status"], source=row["source"], table=row["table"],
+            vintage=row["vintage"], origin=row["origin"], category=row["category"])
+
+    # -- writing ------------------------------------------------------------------------
+    def write_local(self, df: pd.DataFrame, name: str) -> Path:
+        """Replace the local store file ``name`` with ``df`` (atomically)."""
+        path = write_parquet(normalize(df).sort_values(KEY, kind="stable"),
+                             self.local_dir / f"{name}.parquet")
+        self.reload()
+        return path
+
+
+def _span(years: list[int]) -> str:
+    if not years:
+        return "none"
+    if years == list(range(years[0], years[-1] + 1)):
+        return f"{years[0]}-{years[-1]}"
+    return ", ".join(map(str, years))
+
+
+_DEFAULT: dict[str, Store] = {}
+
+
+def default_store(source: str = "local") -> Store:
+    """A process-wide store (the report factory shares one per worker)."""
+    if source not in _DEFAULT:
+        _DEFAULT[source] = Store(source)
+    return _DEFAULT[source]
