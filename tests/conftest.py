@@ -1,0 +1,51 @@
+"""Shared fixtures.
+
+Tests that read the real published files in ``../shared/data/raw`` use the ``raw_dir`` fixture:
+it skips with a clear reason only when that folder is absent (CI always has it).
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+RAW = Path(os.environ.get("USO_RAW_DIR", ROOT.parent / "shared" / "data" / "raw"))
+
+
+@pytest.fixture(scope="session")
+def raw_dir() -> Path:
+    if not RAW.is_dir():
+        pytest.skip(f"the shared raw data folder {RAW} is absent (CI always has it)")
+    return RAW
+
+
+@pytest.fixture(autouse=True)
+def _isolated_user_dirs(tmp_path_factory, monkeypatch):
+    """Never let a test read or write the developer's own store or cache."""
+    base = tmp_path_factory.mktemp("userdirs")
+    monkeypatch.setenv("USO_DATA_DIR", str(base / "data"))
+    monkeypatch.setenv("USO_CACHE_DIR", str(base / "cache"))
+    from uso_lib import store
+
+    store._DEFAULT.clear()
+    yield
+    store._DEFAULT.clear()
+
+
+def run_uso(*args: str, env: dict | None = None, cwd: Path | None = None,
+            timeout: float = 600) -> subprocess.CompletedProcess:
+    """Run the real `uso` command line in a subprocess (as a user would)."""
+    full_env = dict(os.environ)
+    full_env.update(env or {})
+    return subprocess.run([sys.executable, "-m", "uso_lib", *args], capture_output=True,
+                          text=True, env=full_env, cwd=cwd or ROOT, timeout=timeout)
+
+
+@pytest.fixture
+def uso():
+    return run_uso
