@@ -35,8 +35,8 @@ _EXTENSIONS: list = []
 
 
 def cmd_get(args: argparse.Namespace) -> int:
-    ind = catalog.get(args.indicator)
     m = regions.lookup(args.kunta)
+    ind = catalog.get(args.indicator)
     obs = default_store(args.source).get(ind.id, m.code, args.year, args.category)
     if args.json:
         print_json({"indicator": ind.id, "kunta": m.code, "name": m.name_fi, "year": obs.year,
