@@ -25,7 +25,7 @@ from uso_lib.errors import InvalidCode, MergedMunicipality, UnknownMunicipality
 DEFAULT_DIVISION = 2023
 COUNTRY = "SSS"
 _CODE = re.compile(r"^(?:KU)?(\d{3})$", re.IGNORECASE)
-_CODE_LIKE = re.compile(r"^(?:KU)?\d+$|^KU", re.IGNORECASE)
+_CODE_LIKE = re.compile(r"^(?:KU)?\d+$|^KU$|^KU\d", re.IGNORECASE)  # not "Kuhmo"
 
 
 @dataclass(frozen=True)
