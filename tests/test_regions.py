@@ -34,6 +34,7 @@ def test_juva_attributes(reg):
     ("178", "Juva"), ("KU178", "Juva"), ("ku178", "Juva"), (178, "Juva"), (91, "Helsinki"),
     ("jamsa", "Jämsä"), ("JÄMSÄ", "Jämsä"), ("Jakobstad", "Pietarsaari"),
     ("Helsingfors", "Helsinki"), ("mantta vilppula", "Mänttä-Vilppula"), ("  Juva ", "Juva"),
+    ("Kuhmo", "Kuhmo"), ("kuopio", "Kuopio"),
 ])
 def test_lookup_forms(reg, query, name):
     assert reg.get(query).name_fi == name
