@@ -7,6 +7,8 @@ variable                   meaning                                          defa
 USO_DATA_DIR               the local indicator store (live refreshes,       user data dir
                            imported spreadsheets)
 USO_CACHE_DIR              the HTTP cache                                   user cache dir
+USO_SNAPSHOT_DIR           an alternative embedded snapshot (tests, a       the package's
+                           snapshot built elsewhere)                        data/snapshot
 USO_PXWEB_URL              Statistics Finland PxWeb API v1 base             pxdata.stat.fi
 USO_SOTKANET_URL           THL Sotkanet REST 1.1 base                       sotkanet.fi
 USO_GEOSTAT_URL            Statistics Finland WFS                           geo.stat.fi
@@ -37,6 +39,10 @@ SNAPSHOT_DIR = PACKAGE_DATA / "snapshot"
 
 def data_dir() -> Path:
     return Path(os.environ.get("USO_DATA_DIR") or user_data_dir(APP))
+
+
+def snapshot_dir() -> Path:
+    return Path(os.environ.get("USO_SNAPSHOT_DIR") or SNAPSHOT_DIR)
 
 
 def cache_dir() -> Path:

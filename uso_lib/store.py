@@ -118,7 +118,7 @@ class Store:
         if source not in ("local", "snapshot"):
             raise ValueError(f"store source must be 'local' or 'snapshot', not {source!r}")
         self.source = source
-        self.snapshot_dir = Path(snapshot_dir or config.SNAPSHOT_DIR)
+        self.snapshot_dir = Path(snapshot_dir or config.snapshot_dir())
         self.local_dir = Path(local_dir or (config.data_dir() / "store"))
         self.warnings: list[str] = []
         self._frame: pd.DataFrame | None = None

@@ -30,6 +30,14 @@ def register(sub: argparse._SubParsersAction) -> None:
         extra(dsub)
 
 
+def warn_store(st) -> None:
+    """Say on stderr which local store files were unreadable (and so skipped)."""
+    import sys
+
+    for w in st.warnings:
+        print(f"uso: warning: {w}", file=sys.stderr)
+
+
 # Other modules (refresh, import) add `data` sub-commands by appending to this list.
 _EXTENSIONS: list = []
 
@@ -37,7 +45,9 @@ _EXTENSIONS: list = []
 def cmd_get(args: argparse.Namespace) -> int:
     m = regions.lookup(args.kunta)
     ind = catalog.get(args.indicator)
-    obs = default_store(args.source).get(ind.id, m.code, args.year, args.category)
+    st = default_store(args.source)
+    obs = st.get(ind.id, m.code, args.year, args.category)
+    warn_store(st)
     if args.json:
         print_json({"indicator": ind.id, "kunta": m.code, "name": m.name_fi, "year": obs.year,
                     "value": None if obs.missing else obs.value,
