@@ -1,0 +1,284 @@
+"""The network parameter file (``params/network.yaml``): who is in the USO network and with
+whom each member wants to be compared.
+
+The file is edited by hand by consultants, so every mistake must come back as one clear
+:class:`~uso_lib.errors.ParamsError` that names the file, the field (``members[3].verrokit[1]``)
+and the line, and says what to type instead -- never a pydantic dump or a traceback. The YAML
+is read with ``yaml.safe_load`` (a parameter file can never run code) and the line numbers come
+from PyYAML's node tree, which keeps the marks that ``safe_load`` throws away.
+
+The yearly fee tier of the network also lives here: it is a rule of the network agreement,
+applied to a member's population.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from uso_lib import regions
+from uso_lib.errors import ParamsError, UnknownMunicipality
+from uso_lib.regions import Municipality
+
+DEFAULT_PATH = Path(__file__).resolve().parents[1] / "params" / "network.yaml"
+
+# The yearly membership fee by population (network agreement, USO 7): residents below
+# 9 000 pay 9 000 €, 9 000-45 000 pay 12 000 €, above 45 000 pay 16 000 €. Both ends of the
+# middle band belong to it ("9 000-45 000 asukasta"): (lowest, highest, fee, wording).
+FEE_TIERS: tuple[tuple[float, float, int, str], ...] = (
+    (0, 8_999, 9_000, "alle 9 000 asukasta"),
+    (9_000, 45_000, 12_000, "9 000–45 000 asukasta"),
+    (45_001, math.inf, 16_000, "yli 45 000 asukasta"),
+)
+
+_PERIOD = re.compile(r"^(\d{4})\s*[-–]\s*(\d{4})$")
+
+
+# -- the raw schema (what the YAML may contain) ------------------------------------------
+class _MemberSpec(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    kunta: str | int = Field(description="municipality name or code")
+    verrokit: list[str | int] = Field(default_factory=list)
+    notes: str = ""
+
+    @field_validator("verrokit", mode="before")
+    @classmethod
+    def _none_is_empty(cls, v: object) -> object:
+        return [] if v is None else v
+
+    @field_validator("notes", mode="before")
+    @classmethod
+    def _notes_none(cls, v: object) -> object:
+        return "" if v is None else v
+
+
+class _NetworkSpec(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    name: str = Field(min_length=1)
+    period: str
+    members: list[_MemberSpec] = Field(min_length=1)
+
+    @field_validator("period", mode="before")
+    @classmethod
+    def _period(cls, v: object) -> object:
+        text = str(v).strip() if isinstance(v, str | int) else v
+        if isinstance(text, str):
+            m = _PERIOD.match(text)
+            if not m:
+                raise ValueError("write the period as two years, e.g. '2023-2024'")
+            start, end = int(m.group(1)), int(m.group(2))
+            if end < start:
+                raise ValueError(f"the period ends ({end}) before it starts ({start})")
+            return f"{start}-{end}"
+        return v
+
+
+# -- the validated result ----------------------------------------------------------------
+@dataclass(frozen=True)
+class Member:
+    kunta: Municipality
+    verrokit: list[Municipality] = field(default_factory=list)
+    notes: str = ""
+
+
+@dataclass(frozen=True)
+class Network:
+    name: str
+    period: str
+    members: list[Member]
+    path: Path | None = None
+
+    @property
+    def years(self) -> tuple[int, int]:
+        a, b = self.period.split("-")
+        return int(a), int(b)
+
+    def codes(self) -> list[str]:
+        return [m.kunta.code for m in self.members]
+
+    def member(self, query: object) -> Member | None:
+        """The member entry of a municipality (name or code), or None if not a member."""
+        code = regions.lookup(query).code
+        return next((m for m in self.members if m.kunta.code == code), None)
+
+
+def fee_tier(population: float | int | None) -> int:
+    """The yearly fee (€) of a member with this many residents."""
+    return _tier(population)[2]
+
+
+def fee_tier_label(population: float | int | None) -> str:
+    """The tier's wording for tables (``9 000–45 000 asukasta``)."""
+    return _tier(population)[3]
+
+
+def _tier(population: float | int | None) -> tuple[float, float, int, str]:
+    if population is None or (isinstance(population, float) and math.isnan(population)):
+        raise ValueError("the fee tier needs the population; it is missing")
+    if population < 0:
+        raise ValueError(f"population cannot be negative ({population})")
+    # residents are whole people: 45 000.4 is not "over 45 000"
+    n = round(population)
+    return next(t for t in FEE_TIERS if n <= t[1])
+
+
+# -- loading ------------------------------------------------------------------------------
+def default_path() -> Path | None:
+    """The repository's ``params/network.yaml``, if this is a checkout that has one."""
+    return DEFAULT_PATH if DEFAULT_PATH.is_file() else None
+
+
+def load_network(path: Path | str | None = None) -> Network:
+    """Read and validate a network file; raises ParamsError naming file, field and line."""
+    if path in (None, ""):
+        path = default_path()
+        if path is None:
+            raise ParamsError("No network file given and params/network.yaml was not found.",
+                              file="params/network.yaml")
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ParamsError("The file does not exist. Give the path of the network YAML "
+                          "(e.g. params/network.yaml).", file=str(path)) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ParamsError(f"The file cannot be read as UTF-8 text: {exc}",
+                          file=str(path)) from None
+    return parse_network(text, source=str(path), path=path)
+
+
+def parse_network(text: str, *, source: str = "<network>", path: Path | None = None) -> Network:
+    """Validate the YAML text of a network file (``source`` names it in errors)."""
+    try:
+        raw = yaml.safe_load(text)
+        root = yaml.compose(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        problem = getattr(exc, "problem", None) or str(exc)
+        raise ParamsError(f"YAML syntax error: {problem}. Check the indentation and quoting.",
+                          file=source, line=mark.line + 1 if mark else None) from None
+    if raw is None:
+        raise ParamsError("The file is empty. It needs 'name', 'period' and 'members' "
+                          "(see params/network.yaml in the repository).", file=source)
+    if not isinstance(raw, dict):
+        raise ParamsError(f"Expected a mapping with 'name', 'period' and 'members', found "
+                          f"{_type_name(raw)}.", file=source, line=_line(root, ()))
+    try:
+        spec = _NetworkSpec.model_validate(raw)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        loc = _data_loc(raw, err)
+        err["loc"] = loc
+        raise ParamsError(_explain(err), file=source, field=_field(loc),
+                          line=_line(root, loc)) from None
+
+    reg = regions.registry()
+
+    def resolve(query: object, loc: tuple) -> Municipality:
+        try:
+            return reg.get(query)
+        except UnknownMunicipality as exc:
+            raise ParamsError(exc.message, file=source, field=_field(loc),
+                              line=_line(root, loc)) from None
+
+    members: list[Member] = []
+    seen: dict[str, int] = {}
+    for i, ms in enumerate(spec.members):
+        kunta = resolve(ms.kunta, ("members", i, "kunta"))
+        if kunta.code in seen:
+            raise ParamsError(f"{kunta.name_fi} is listed twice (also members[{seen[kunta.code]}]"
+                              "). Remove one entry.", file=source,
+                              field=f"members[{i}].kunta", line=_line(root, ("members", i)))
+        seen[kunta.code] = i
+        peers: list[Municipality] = []
+        for j, q in enumerate(ms.verrokit):
+            loc = ("members", i, "verrokit", j)
+            peer = resolve(q, loc)
+            if peer.code == kunta.code:
+                raise ParamsError(f"{kunta.name_fi} cannot be its own comparison municipality. "
+                                  "Remove it from 'verrokit'.", file=source, field=_field(loc),
+                                  line=_line(root, loc))
+            if any(p.code == peer.code for p in peers):
+                raise ParamsError(f"{peer.name_fi} is listed twice in 'verrokit'. Remove one.",
+                                  file=source, field=_field(loc), line=_line(root, loc))
+            peers.append(peer)
+        members.append(Member(kunta=kunta, verrokit=peers, notes=ms.notes))
+    return Network(name=spec.name, period=spec.period, members=members, path=path)
+
+
+# -- error wording ------------------------------------------------------------------------
+def _field(loc: tuple) -> str:
+    out = ""
+    for part in loc:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out or "(top level)"
+
+
+def _data_loc(raw: object, err: dict) -> tuple:
+    """The parts of a pydantic error location that address the data: union members add their
+    type tags (``'constrained-str'``), which mean nothing to the file's author."""
+    out: list = []
+    node = raw
+    for part in err["loc"]:
+        if isinstance(node, dict) and part in node:
+            node = node[part]
+        elif isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node):
+            node = node[part]
+        elif isinstance(node, dict) and err["type"] == "missing":
+            pass  # the missing key itself: name it
+        else:
+            continue
+        out.append(part)
+    return tuple(out)
+
+
+def _type_name(v: object) -> str:
+    if v is None:
+        return "nothing"
+    return {dict: "a mapping", list: "a list", str: "text", int: "a number",
+            float: "a number", bool: "true/false"}.get(type(v), type(v).__name__)
+
+
+def _explain(err: dict) -> str:
+    kind, loc = err["type"], err["loc"]
+    name = str(loc[-1]) if loc else ""
+    if kind == "missing":
+        return f"The required field '{name}' is missing."
+    if kind == "extra_forbidden":
+        return (f"Unknown field '{name}'. Allowed: name, period, members; each member: kunta, "
+                "verrokit, notes.")
+    if kind == "too_short" and name == "members":
+        return "The network has no members. List at least one under 'members'."
+    if kind in ("list_type",):
+        return f"Expected a list (lines starting with '- '), found {_type_name(err['input'])}."
+    if kind in ("model_type", "dict_type"):
+        return f"Expected a mapping (key: value), found {_type_name(err['input'])}."
+    if kind.startswith("string") or kind.startswith("int"):
+        if kind == "string_too_short" or err["input"] is None:
+            return f"'{name}' is empty."
+        what = "text" if name in ("name", "notes") else "a municipality name or code"
+        return f"Expected {what}, found {_type_name(err['input'])}."
+    msg = err.get("msg", "invalid value")
+    return msg.removeprefix("Value error, ")[:1].upper() + msg.removeprefix("Value error, ")[1:]
+
+
+def _line(root: yaml.Node | None, loc: tuple) -> int | None:
+    """1-based line of the YAML node at ``loc`` (or of its nearest existing parent)."""
+    node, line = root, (root.start_mark.line + 1 if root is not None else None)
+    for part in loc:
+        child = None
+        if isinstance(node, yaml.MappingNode) and isinstance(part, str):
+            child = next((v for k, v in node.value if getattr(k, "value", None) == part), None)
+        elif isinstance(node, yaml.SequenceNode) and isinstance(part, int):
+            child = node.value[part] if 0 <= part < len(node.value) else None
+        if child is None:
+            break
+        node, line = child, child.start_mark.line + 1
+    return line
