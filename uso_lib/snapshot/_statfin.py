@@ -35,6 +35,16 @@ def area_code(alue: str) -> str | None:
     return None
 
 
+def area_codes(areas: pd.Series) -> pd.Series:
+    """:func:`area_code` over a column (mapped once per distinct value: files are long)."""
+    uniq = pd.unique(areas.astype(str))
+    return areas.astype(str).map({a: area_code(a) for a in uniq})
+
+
+def _distinct(codes: Iterable[str]) -> list[str]:
+    return [str(c) for c in pd.unique(pd.Series(codes, dtype=object))]
+
+
 def name_index(division: int) -> dict[str, str]:
     """Folded Finnish and Swedish names of a division's municipalities -> code.
 
@@ -79,7 +89,7 @@ def codes_for_names(names: Iterable[str], division: int, *, file: str,
 
 def require_division(codes: Iterable[str], division: int, *, file: str) -> None:
     """Fail if the municipality codes of a file are not exactly those of ``division``."""
-    have = {c for c in codes if c != COUNTRY}
+    have = {c for c in _distinct(codes) if c != COUNTRY}
     want = set(regions.registry(division).codes())
     if have != want:
         raise DataError(f"{file}: its municipalities are not those of the {division} division "
@@ -93,7 +103,7 @@ def forward_map(codes: Iterable[str], from_division: int, *, file: str) -> dict[
     reg = regions.registry(TARGET)
     out: dict[str, str] = {}
     bad = []
-    for c in dict.fromkeys(str(c) for c in codes):
+    for c in _distinct(codes):
         if c == COUNTRY:
             out[c] = c
             continue

@@ -45,7 +45,7 @@ SPLIT_NOTE = ("; ei esitetä 2023-aluejaossa: taulukko on 2025-aluejaossa, jossa
 def _final(raw: Path) -> pd.DataFrame:
     df = pd.read_csv(raw / F_11RE, dtype={"Alue": str})
     df = df[(df["Ikä"] == "SSS") & (df["Sukupuoli"] == "SSS")]
-    df["kunta"] = df["Alue"].map(_statfin.area_code)
+    df["kunta"] = _statfin.area_codes(df["Alue"])
     if df["kunta"].isna().any():
         raise _unknown(F_11RE, df.loc[df["kunta"].isna(), "Alue"])
     _statfin.require_division(df["kunta"], _statfin.TARGET, file=F_11RE)
@@ -70,7 +70,7 @@ def _later_division(frame: pd.DataFrame, year: int, *, file: str, source: str, t
 def _prelim_2024(raw: Path) -> pd.DataFrame:
     df = pd.read_csv(raw / F_11LJ, dtype=str)
     df = df[(df["Kuukausi"] == MONTH_2024) & (df["Ikä"] == "SSS") & (df["Sukupuoli"] == "SSS")]
-    df = df.assign(kunta=df["Alue"].map(_statfin.area_code),
+    df = df.assign(kunta=_statfin.area_codes(df["Alue"]),
                    value=pd.to_numeric(df["vaesto"]))
     if df["kunta"].isna().any():
         raise _unknown(F_11LJ, df.loc[df["kunta"].isna(), "Alue"])

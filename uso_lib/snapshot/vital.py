@@ -86,7 +86,7 @@ def _from_11a2(raw: Path, before: int) -> pd.DataFrame:
 def _from_12w7(raw: Path, year: int) -> pd.DataFrame:
     df = pd.read_csv(raw / F_12W7, dtype={"Alue": str, "Kuukausi": str})
     df = df[df["Kuukausi"].str.startswith(f"{year}M")]
-    df["kunta"] = df["Alue"].map(_statfin.area_code)
+    df["kunta"] = _statfin.area_codes(df["Alue"])
     df = df[df["kunta"] != _statfin.COUNTRY]  # the country's net is 0 by definition
     if df["kunta"].isna().any():
         bad = sorted(set(df.loc[df["kunta"].isna(), "Alue"]))
