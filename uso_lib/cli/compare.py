@@ -1,0 +1,189 @@
+"""``uso peers`` and ``uso compare``: comparison municipalities and comparisons on the command
+line (the same engine the report uses, :mod:`uso_lib.compare`)."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from uso_lib import compare, fmt, indices, peers, regions, text
+from uso_lib.cli._output import print_json, print_table
+
+ORDER = 40
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("peers", help="suggest comparison municipalities (verrokit)")
+    p.add_argument("kunta", help="municipality name or code")
+    p.add_argument("--k", type=int, default=peers.DEFAULT_K,
+                   help="how many (default %(default)s)")
+    p.add_argument("--distance", action="store_true",
+                   help="also weigh the distance between the municipalities")
+    _common(p)
+    p.set_defaults(func=cmd_peers)
+
+    p = sub.add_parser("compare", help="compare a municipality with its peers and groups")
+    p.add_argument("kunta", help="municipality name or code")
+    p.add_argument("--peers", help="comparison municipalities, comma-separated (default: the "
+                   "network file's verrokit, else suggested)")
+    p.add_argument("--indicator", help="one indicator: its ranking among the peers")
+    p.add_argument("--year", type=int, help="year (default: the latest with data)")
+    p.add_argument("--category", default="", help="breakdown category (default: total)")
+    p.add_argument("--network", help="network file (default params/network.yaml if present); "
+                   "'none' for no network group")
+    _common(p)
+    p.set_defaults(func=cmd_compare)
+
+
+def _common(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--json", action="store_true", help="print JSON")
+    p.add_argument("--source", choices=["local", "snapshot"], default="local",
+                   help="local store over the snapshot (default) or the snapshot alone")
+
+
+# -- uso peers ---------------------------------------------------------------------------------
+def cmd_peers(args: argparse.Namespace) -> int:
+    st = compare.get_store(args.source)
+    sug = peers.suggest(args.kunta, args.k, store=st, use_distance=args.distance)
+    if args.json:
+        print_json(sug.to_dict())
+        return 0
+    keys = [f.key for f in sug.features]
+    shown = ["vaesto" if k == "vaesto_log" else k for k in keys]
+    heads = ["code", "name", "distance"] + shown
+    rows = [[sug.kunta, sug.name, "0"] + [_num(sug.profile.get(k)) for k in shown]]
+    rows += [[p.code, p.name, fmt.number(p.distance, 2)] + [_num(p.profile.get(k))
+                                                            for k in shown]
+             for p in sug.peers]
+    print_table(rows, heads)
+    print()
+    print(sug.method)
+    for n in sug.notes:
+        print(n)
+    return 0
+
+
+def _num(v: float | None) -> str:
+    if v is None:
+        return fmt.MISSING
+    return fmt.number(v, 0 if float(v).is_integer() else 1)
+
+
+# -- uso compare -------------------------------------------------------------------------------
+def _network(arg: str | None, kunta: regions.Municipality):
+    """(network codes, the member's own verrokit) from the network file, or ([], [])."""
+    if arg and arg.lower() == "none":
+        return [], []
+    from uso_lib import params
+
+    path = Path(arg) if arg else params.default_path()
+    if path is None:
+        return [], []
+    net = params.load_network(path)
+    member = net.member(kunta.code)
+    return net.codes(), ([p.code for p in member.verrokit] if member else [])
+
+
+def cmd_compare(args: argparse.Namespace) -> int:
+    st = compare.get_store(args.source)
+    m = regions.lookup(args.kunta)
+    network, own = _network(args.network, m)
+    given = args.peers if args.peers else own
+    sel = peers.resolve_peers(m, given, store=st,
+                              field_name="--peers" if args.peers else "verrokit")
+    if args.indicator:
+        return _one(args, st, m, sel, network)
+    ov = compare.overview(m, sel.codes(), network, year=args.year, store=st)
+    if args.json:
+        cols = [c for c in ov.columns]
+        print_json({"kunta": m.code, "name": m.name_fi, "peers": sel.to_dict(),
+                    "network": network, "year": args.year,
+                    "indicators": [{c: _plain(r[c]) for c in cols} for _, r in ov.iterrows()],
+                    "indices": indices.indices_for(m, st),
+                    "highlights": text.highlights(m, sel.codes(), network, year=args.year,
+                                                  store=st, overview_df=ov)})
+        return 0
+    print(f"{m.name_fi} ({m.code}): vertailukunnat ({sel.method_fi}): "
+          + ", ".join(p.name_fi for p in sel.peers))
+    for theme, part in ov.groupby("theme_title", sort=False):
+        print(f"\n{theme}")
+        rows = []
+        for _, r in part.iterrows():
+            u, d = r["unit"], int(r["decimals"])
+            label = r["label"] + (" (indeksi)" if r["relative_index"] else "")
+            rows.append([label, _yr(r["year"]), text.figure(r["value"], u, d),
+                         text.figure(r["peer_mean"], u, d), text.figure(r["network_mean"], u, d),
+                         text.figure(r["country"], u, d),
+                         _rank(r), r["assessment_fi"] or ("ei tietoa" if not r["has_data"]
+                                                          else "")])
+        print_table(rows, ["indikaattori", "vuosi", "arvo", "vrt. kunnat ka.", "verkosto ka.",
+                           "koko maa", "sija", "arvio"])
+    print()
+    for s in text.highlights(m, sel.codes(), network, year=args.year, store=st,
+                             overview_df=ov):
+        print(s)
+    return 0
+
+
+def _plain(v):
+    if v is None or (isinstance(v, float) and v != v):
+        return None
+    try:
+        import pandas as pd
+
+        if v is pd.NA:
+            return None
+    except ImportError:  # pragma: no cover
+        pass
+    return v
+
+
+def _yr(y) -> str:
+    return "" if y is None or y != y or str(y) == "<NA>" else str(int(y))
+
+
+def _rank(r) -> str:
+    if r["peer_rank_text"] in (None, "–") or r["peer_n"] is None or str(r["peer_n"]) == "<NA>":
+        return ""
+    return f"{r['peer_rank_text']}/{int(r['peer_n']) + 1}"
+
+
+def _one(args, st, m, sel, network) -> int:
+    c = compare.compare(args.indicator, m, peers=sel.codes(), network=network,
+                        year=args.year, category=args.category, store=st)
+    rk = compare.ranking(c.indicator, m, sel.codes(), year=c.year, category=args.category,
+                         store=st)
+    peer = c.groups.get("peers")
+    if args.json:
+        print_json({
+            "kunta": m.code, "name": m.name_fi, "indicator": c.indicator, "label": c.label,
+            "year": c.year, "value": c.value, "status": c.status or None, "unit": c.unit,
+            "peers": sel.to_dict(),
+            "peer_mean": peer.mean if peer else None,
+            "rank": peer.rank if peer else None,
+            "rank_text": peer.rank_text if peer else None,
+            "n_ranked": peer.n_ranked if peer else None,
+            "rank_basis": c.rank_basis, "assessment": c.assessment,
+            "source": c.source_text,
+            "ranking": [{k: _plain(v) for k, v in row.items()} for row in
+                        rk.to_dict("records")],
+            "comparison": c.to_dict(),
+        })
+        return 0
+    unit, dec = c.unit, c.decimals
+    title = f"{c.label}, {c.year}"
+    if c.relative_index:
+        title += f" ({compare.RELATIVE_INDEX_LABEL})"
+    print(title)
+    print(f"Sija: {c.rank_basis}")
+    rows = [[r.rank_text, ("» " if r.highlight else "  ") + r.name,
+             text.figure(r.value, unit, dec) if r.value == r.value else
+             f"ei tietoa{' (' + r.status + ')' if r.status else ''}"]
+            for r in rk.itertuples()]
+    rows.append(["", "  " + rk.attrs["mean_label"], text.figure(rk.attrs["mean"], unit, dec)])
+    print_table(rows, ["sija", "kunta", "arvo"])
+    if rk.attrs["n_missing"]:
+        print(f"{rk.attrs['n_missing']} vertailukunnalta ei tietoa; keskiarvo muista.")
+    print(f"\n{text.comparison_sentence(c)}")
+    print(f"Lähde: {c.source_text}")
+    return 0

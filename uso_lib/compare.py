@@ -1,0 +1,766 @@
+"""Compare one municipality with groups of others: peers, network members, its maakunta, its
+kuntaryhmitys and the whole country.
+
+Conventions (documented once here, used by the report, the CLI and :mod:`uso_lib.text`):
+
+- **Group figures are plain means and medians over the member municipalities that have data**
+  (as the brochure's "Vrt. kunnat ka." does); members without data are counted and listed, never
+  filled in. For a rate (catalogue ``kind`` rate/per_capita with a ``weight`` indicator) the
+  population-weighted figure is given as well, labelled as such.
+- The **peer group** is the peers alone (the municipality is compared *with* them); the other
+  groups are natural groups and include the municipality when it belongs to them. Ranks are
+  always taken among the group's members *plus* the municipality.
+- **Rank 1 is the best by polarity**; for a neutral indicator the largest value is 1 (said so in
+  ``rank_basis``). Ties share the best rank of the tie ("min" method) and are shown "2=".
+- **Percentile** in the country: the share of municipalities with a smaller value, ties
+  counted half (50 = the median municipality); it follows the value, not polarity.
+- **Quintile class** in the country, Sotkanet's map convention: 1 = the lowest fifth of values
+  ... 5 = the highest fifth (not polarity-adjusted); cut points are the 20/40/60/80 % quantiles
+  of the municipalities with data, so equal values always share a class.
+- **Assessment** against a group: the difference from the group mean divided by the standard
+  deviation of the indicator over all municipalities that year. Within ±0.25 SD it is "about the
+  same" (0.25 SD is below Cohen's "small" effect of 0.2-0.3 SD in either direction: a gap the
+  reader would not act on); beyond it "better"/"worse" by polarity, or "higher"/"lower" for a
+  neutral indicator. The country SD rather than the peers' own SD, because nine peers give a
+  noisy SD; a difference from the mean rather than a ±5 % band, because several indicators
+  (annual margin, population change %) sit near zero or change sign, where a percentage band is
+  meaningless.
+- **Change** over a period: absolute and %, for the municipality and, per group, the average of
+  the members' own changes over the members with data at both ends (so a member missing one end
+  does not shift the group figure). For a percentage indicator the absolute change is in
+  percentage points.
+
+Country-wide frames (one pivot per indicator) are built once per store and cached, so rendering
+309 reports does not re-filter the store for every figure.
+"""
+
+from __future__ import annotations
+
+import math
+import weakref
+from collections.abc import Iterable, Sequence
+from dataclasses import asdict, dataclass, field
+from functools import cached_property
+
+import numpy as np
+import pandas as pd
+
+from uso_lib import catalog as catalog_mod
+from uso_lib import regions
+from uso_lib.errors import NoData, UsoError
+from uso_lib.store import Store, default_store
+
+THRESHOLD_SD = 0.25
+DEFAULT_SPAN = 5  # years of the default change period
+
+ASSESSMENT_FI = {
+    "better": "parempi", "worse": "heikompi", "same": "samaa tasoa",
+    "higher": "korkeampi", "lower": "matalampi",
+}
+GROUP_ORDER = ("peers", "network", "maakunta", "kuntaryhmitys", "country")
+RELATIVE_INDEX_LABEL = "indeksi, mediaanikunta = 100 (vain järjestys)"
+RANK_BASIS = {
+    "higher_better": "suurin arvo = 1 (suurempi on parempi)",
+    "lower_better": "pienin arvo = 1 (pienempi on parempi)",
+    "neutral": "suurin arvo = 1 (ei arvotusta)",
+}
+
+
+# -- store access and the per-store cache -------------------------------------------------
+StoreLike = Store | str | None
+
+
+def get_store(store: StoreLike = None) -> Store:
+    """A Store, or the process-wide one for ``"local"``/``"snapshot"``/None."""
+    if isinstance(store, Store):
+        return store
+    return default_store(store or "local")
+
+
+@dataclass
+class Table:
+    """One indicator (one category) for every municipality and year."""
+
+    indicator: str
+    category: str
+    values: pd.DataFrame  # index year, columns kunta (registry codes + "SSS"), float
+    status: pd.DataFrame  # same shape, publisher symbols ("" where none)
+    rows: pd.DataFrame  # the long store rows, indexed by (kunta, year)
+
+    @cached_property
+    def years(self) -> list[int]:
+        """Years where at least one municipality has a value."""
+        muni = self.municipal
+        return [int(y) for y in muni.index[muni.notna().any(axis=1)]]
+
+    @cached_property
+    def municipal(self) -> pd.DataFrame:
+        """Values of the registry's municipalities only (the country row excluded)."""
+        cols = [c for c in self.values.columns if c in regions.registry()]
+        return self.values[cols]
+
+    def cross(self, year: int) -> pd.Series:
+        """One year for every municipality with data (NaN dropped), index kunta."""
+        if year not in self.values.index:
+            return pd.Series(dtype=float)
+        return self.municipal.loc[year].dropna()
+
+    def value(self, kunta: str, year: int) -> tuple[float, str]:
+        if year in self.values.index and kunta in self.values.columns:
+            return float(self.values.at[year, kunta]), str(self.status.at[year, kunta] or "")
+        return math.nan, ""
+
+    def meta(self, kunta: str, year: int) -> dict:
+        """source/table/vintage/origin of one figure (or of the year's most common source)."""
+        try:
+            r = self.rows.loc[(kunta, year)]
+        except KeyError:
+            yr = self.rows[self.rows.index.get_level_values("year") == year]
+            if yr.empty:
+                return {"source": "", "table": "", "vintage": "", "origin": ""}
+            r = yr.iloc[0] if len(yr) == 1 else yr.mode().iloc[0]
+        return {k: str(r[k]) for k in ("source", "table", "vintage", "origin")}
+
+
+class _Cache:
+    def __init__(self, store: Store) -> None:
+        self.frame = store.frame
+        self.groups = {k: g for k, g in self.frame.groupby("indicator", sort=False)}
+        self.tables: dict[tuple[str, str], Table | None] = {}
+        self.misc: dict = {}
+
+
+_CACHES: weakref.WeakKeyDictionary[Store, _Cache] = weakref.WeakKeyDictionary()
+
+
+def cache_for(store: Store) -> _Cache:
+    """The cache of derived frames of ``store``; rebuilt when the store reloads its frame."""
+    c = _CACHES.get(store)
+    if c is None or c.frame is not store.frame:
+        c = _Cache(store)
+        _CACHES[store] = c
+    return c
+
+
+def table(indicator: str, store: StoreLike = None, category: str = "") -> Table | None:
+    """The country-wide table of one indicator, or None when the store has no rows for it."""
+    st = get_store(store)
+    c = cache_for(st)
+    key = (indicator, category)
+    if key not in c.tables:
+        rows = c.groups.get(indicator)
+        if rows is not None:
+            rows = rows[rows["category"] == category]
+        if rows is None or rows.empty:
+            c.tables[key] = None
+        else:
+            values = rows.pivot(index="year", columns="kunta", values="value").sort_index()
+            status = (rows.pivot(index="year", columns="kunta", values="status")
+                      .reindex_like(values).fillna(""))
+            c.tables[key] = Table(indicator, category, values.astype(float), status,
+                                  rows.set_index(["kunta", "year"]).sort_index())
+    return c.tables[key]
+
+
+# -- statistics on plain Series -----------------------------------------------------------
+def score(values: pd.Series, polarity: str) -> pd.Series:
+    """Values turned so that larger is better (neutral: larger ranks first)."""
+    return -values if polarity == "lower_better" else values
+
+
+def ranks(values: pd.Series, polarity: str) -> pd.Series:
+    """Rank 1 = best by polarity; ties share the best rank ("min"); missing stays NaN."""
+    return score(values, polarity).rank(ascending=False, method="min")
+
+
+def rank_text(rank: float | None, tied: bool) -> str:
+    if rank is None or (isinstance(rank, float) and math.isnan(rank)):
+        return "–"
+    return f"{int(rank)}=" if tied else str(int(rank))
+
+
+def percentile(values: pd.Series, value: float) -> float | None:
+    """Share (%) of ``values`` below ``value``, ties counted half: 50 = the median."""
+    v = values.dropna()
+    if v.empty or value is None or math.isnan(value):
+        return None
+    below = float((v < value).sum())
+    equal = float((v == value).sum())
+    return 100.0 * (below + 0.5 * equal) / len(v)
+
+
+def quintile_cuts(values: pd.Series) -> np.ndarray:
+    """The 20/40/60/80 % quantiles of the values with data (Sotkanet-style class limits)."""
+    v = values.dropna().to_numpy(dtype=float)
+    if v.size == 0:
+        return np.array([])
+    return np.quantile(v, [0.2, 0.4, 0.6, 0.8])
+
+
+def quintiles(values: pd.Series) -> pd.Series:
+    """Quintile class of every value: 1 = lowest fifth ... 5 = highest fifth (Sotkanet's
+    convention, not polarity-adjusted). A value equal to a cut point goes to the lower class, so
+    equal values share a class. Missing values stay missing (<NA>)."""
+    cuts = quintile_cuts(values)
+    out = pd.Series(pd.NA, index=values.index, dtype="Int64")
+    if cuts.size == 0:
+        return out
+    have = values.notna()
+    out[have] = 1 + np.searchsorted(cuts, values[have].to_numpy(dtype=float), side="left")
+    return out
+
+
+def _f(x: object) -> float | None:
+    """JSON-friendly float: None for missing."""
+    if x is None:
+        return None
+    try:
+        v = float(x)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return None
+    return None if math.isnan(v) else v
+
+
+def assess(value: float | None, reference: float | None, sd: float | None,
+           polarity: str, threshold: float = THRESHOLD_SD) -> str | None:
+    """better / same / worse (or higher / same / lower for a neutral indicator), or None when
+    either figure is missing. See the module docstring for the threshold."""
+    value, reference, sd = _f(value), _f(reference), _f(sd)
+    if value is None or reference is None:
+        return None
+    diff = value - reference
+    if sd is None or sd == 0:
+        if diff == 0:
+            return "same"
+        sd = abs(diff) / (threshold * 2)  # no spread to judge by: only the direction counts
+    if abs(diff) < threshold * sd:
+        return "same"
+    if polarity == "neutral":
+        return "higher" if diff > 0 else "lower"
+    better = diff > 0 if polarity == "higher_better" else diff < 0
+    return "better" if better else "worse"
+
+
+# -- groups -------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Group:
+    key: str  # peers | network | maakunta | kuntaryhmitys | country | any custom key
+    label: str  # Finnish
+    members: tuple[str, ...]  # municipality codes
+
+    def to_dict(self) -> dict:
+        return {"key": self.key, "label": self.label, "members": list(self.members)}
+
+
+def resolve_codes(items: Iterable[object] | None) -> list[str]:
+    """Codes of municipalities given by name or code, in order, duplicates removed."""
+    out: list[str] = []
+    for q in items or []:
+        code = regions.lookup(q).code
+        if code not in out:
+            out.append(code)
+    return out
+
+
+def groups_for(kunta: object, peers: Iterable[object] | None = None,
+               network: Iterable[object] | None = None, *,
+               natural: bool = True) -> list[Group]:
+    """The comparison groups of a municipality: peers and network (when given), its maakunta,
+    its kuntaryhmitys and the whole country (when ``natural``)."""
+    m = regions.lookup(kunta)
+    reg = regions.registry()
+    out: list[Group] = []
+    peer_codes = [c for c in resolve_codes(peers) if c != m.code]
+    if peer_codes:
+        out.append(Group("peers", "Vertailukunnat", tuple(peer_codes)))
+    net = resolve_codes(network)
+    if net:
+        out.append(Group("network", "Verkostokunnat", tuple(net)))
+    if natural:
+        out.append(Group("maakunta", f"Maakunta: {m.maakunta}",
+                         tuple(x.code for x in reg.in_group("maakunta", m.maakunta_code))))
+        out.append(Group("kuntaryhmitys", f"Kuntaryhmä: {m.kuntaryhmitys}",
+                         tuple(x.code for x in reg.in_group("kuntaryhmitys",
+                                                            m.kuntaryhmitys_code))))
+        out.append(Group("country", "Koko maa", tuple(reg.codes())))
+    return out
+
+
+# -- results --------------------------------------------------------------------------------
+@dataclass
+class GroupStats:
+    key: str
+    label: str
+    members: list[str]
+    n_members: int
+    n_with_data: int
+    missing: list[str]  # members without a value that year
+    mean: float | None
+    median: float | None
+    weighted_mean: float | None = None  # population-weighted, rates only
+    weighted_by: str | None = None  # e.g. "vaesto 2021"
+    includes_self: bool = False
+    rank: int | None = None  # of the municipality among members + itself
+    rank_text: str = "–"
+    n_ranked: int = 0
+    difference: float | None = None  # value - mean
+    difference_sd: float | None = None  # (value - mean) / country SD
+    assessment: str | None = None  # better/same/worse, higher/same/lower
+
+    @property
+    def assessment_fi(self) -> str | None:
+        return ASSESSMENT_FI.get(self.assessment or "")
+
+    def to_dict(self) -> dict:
+        d = asdict(self)
+        d["assessment_fi"] = self.assessment_fi
+        return d
+
+
+@dataclass
+class GroupChange:
+    n: int  # members with data at both ends
+    mean_absolute: float | None
+    mean_pct: float | None
+
+
+@dataclass
+class Change:
+    start: int
+    end: int
+    start_value: float | None
+    end_value: float | None
+    absolute: float | None
+    pct: float | None
+    groups: dict[str, GroupChange] = field(default_factory=dict)
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass
+class Comparison:
+    indicator: str
+    label: str
+    unit: str
+    decimals: int
+    polarity: str
+    kind: str
+    relative_index: bool
+    kunta: str
+    name: str
+    year: int | None
+    category: str
+    value: float | None
+    status: str
+    source: str
+    table: str
+    vintage: str
+    origin: str
+    country_value: float | None  # the publisher's whole-country figure (SSS), if any
+    country_sd: float | None
+    percentile: float | None
+    quintile: int | None
+    rank_basis: str
+    groups: dict[str, GroupStats]
+    change: Change | None = None
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def missing(self) -> bool:
+        return self.value is None
+
+    @property
+    def assessment(self) -> str | None:
+        """Against the peers (else the network, else the country)."""
+        for key in ("peers", "network", "country"):
+            if key in self.groups:
+                return self.groups[key].assessment
+        return None
+
+    @property
+    def source_text(self) -> str:
+        return source_text(self.source, self.table, self.year)
+
+    def group(self, key: str) -> GroupStats | None:
+        return self.groups.get(key)
+
+    def to_dict(self) -> dict:
+        d = {k: v for k, v in asdict(self).items() if k not in ("groups", "change")}
+        d["groups"] = {k: g.to_dict() for k, g in self.groups.items()}
+        d["change"] = self.change.to_dict() if self.change else None
+        d["assessment"] = self.assessment
+        d["assessment_fi"] = ASSESSMENT_FI.get(self.assessment or "")
+        d["source_text"] = self.source_text
+        if self.relative_index:
+            d["relative_index_label"] = RELATIVE_INDEX_LABEL
+        return d
+
+
+def source_text(source: str, table_id: str, year: int | None) -> str:
+    """"Tilastokeskus, StatFin 11re, 2021": publisher, table (when not already named), year."""
+    parts = [source] if source else []
+    if table_id and table_id not in (source or ""):
+        parts.append(table_id)
+    if year is not None:
+        parts.append(str(year))
+    return ", ".join(parts)
+
+
+# -- the engine -------------------------------------------------------------------------------
+def resolve_year(tab: Table, year: int | None, *, strict: bool) -> int:
+    """The year to compare: the latest with data, the year asked, or (not strict) the latest
+    year before it that has data."""
+    years = tab.years
+    if not years:
+        raise NoData(f"The store has no values for {tab.indicator!r}.")
+    if year is None:
+        return years[-1]
+    if int(year) in years:
+        return int(year)
+    earlier = [y for y in years if y < int(year)]
+    if strict or not earlier:
+        raise NoData(f"No {tab.indicator!r} figures for {year}; the store has the years "
+                     f"{_span(years)}.", hint="Choose one of those years or run "
+                     "`uso data refresh` for newer data.")
+    return earlier[-1]
+
+
+def _span(years: Sequence[int]) -> str:
+    if not years:
+        return "none"
+    if list(years) == list(range(years[0], years[-1] + 1)):
+        return f"{years[0]}-{years[-1]}"
+    return ", ".join(map(str, years))
+
+
+def weights(ind: catalog_mod.Indicator, year: int, store: Store) -> tuple[pd.Series, str] | None:
+    """Population weights for a rate in ``year`` (or the latest earlier year), or None."""
+    if ind.kind not in ("rate", "per_capita") or not ind.weight or ind.relative_index:
+        return None
+    wt = table(ind.weight, store)
+    if wt is None:
+        return None
+    ys = [y for y in wt.years if y <= year]
+    if not ys:
+        return None
+    return wt.cross(ys[-1]), f"{ind.weight} {ys[-1]}"
+
+
+def group_stats(group: Group, kunta: str, cross: pd.Series, value: float | None,
+                polarity: str, sd: float | None,
+                wts: tuple[pd.Series, str] | None = None) -> GroupStats:
+    """Statistics of one group for one year. ``cross``: the year's values (NaN-free)."""
+    members = list(group.members)
+    have = [c for c in members if c in cross.index]
+    missing = [c for c in members if c not in cross.index]
+    vals = cross.reindex(have)
+    mean = float(vals.mean()) if have else None
+    median = float(vals.median()) if have else None
+    wmean = wby = None
+    if wts is not None and have:
+        w = wts[0].reindex(have)
+        ok = w.notna() & (w > 0)
+        if ok.any():
+            wmean = float(np.average(vals[ok], weights=w[ok]))
+            wby = wts[1]
+    st = GroupStats(group.key, group.label, members, len(members), len(have), missing, mean,
+                    median, wmean, wby, includes_self=kunta in members)
+    if value is not None:
+        pool = cross.reindex(sorted(set(have) | {kunta})).copy()
+        pool[kunta] = value
+        r = ranks(pool, polarity)
+        st.rank = int(r[kunta])
+        st.rank_text = rank_text(st.rank, bool((r == r[kunta]).sum() > 1))
+        st.n_ranked = len(pool)
+        if mean is not None:
+            st.difference = value - mean
+            if sd:
+                st.difference_sd = st.difference / sd
+            st.assessment = assess(value, mean, sd, polarity)
+    return st
+
+
+def default_period(tab: Table, kunta: str, end: int, span: int = DEFAULT_SPAN) -> tuple[int,
+                                                                                      int] | None:
+    """(start, end): the earliest year within ``span`` years before ``end`` where the
+    municipality has a value; None when there is only one year."""
+    col = tab.values[kunta] if kunta in tab.values.columns else pd.Series(dtype=float)
+    have = [int(y) for y in col.dropna().index if end - span <= int(y) < end]
+    return (have[0], end) if have else None
+
+
+def _pct(a: float | None, b: float | None) -> float | None:
+    if a is None or b is None or a <= 0:
+        return None
+    return (b - a) / a * 100.0
+
+
+def change(tab: Table, kunta: str, start: int, end: int,
+           groups: Sequence[Group] = ()) -> Change:
+    """Change from ``start`` to ``end`` for the municipality and the groups' average member."""
+    a, _ = tab.value(kunta, start)
+    b, _ = tab.value(kunta, end)
+    a_, b_ = _f(a), _f(b)
+    out = Change(start, end, a_, b_, None if a_ is None or b_ is None else b_ - a_, _pct(a_, b_))
+    s0, s1 = tab.cross(start), tab.cross(end)
+    for g in groups:
+        both = [c for c in g.members if c in s0.index and c in s1.index]
+        if not both:
+            out.groups[g.key] = GroupChange(0, None, None)
+            continue
+        x0, x1 = s0.reindex(both), s1.reindex(both)
+        pct = ((x1 - x0) / x0 * 100.0)[x0 > 0]
+        out.groups[g.key] = GroupChange(len(both), float((x1 - x0).mean()),
+                                        float(pct.mean()) if len(pct) else None)
+    return out
+
+
+IndicatorLike = str | catalog_mod.Indicator
+
+
+def indicator_def(indicator: IndicatorLike) -> catalog_mod.Indicator:
+    """A catalogue definition from an id (or an Indicator passed through, for ad-hoc use)."""
+    if isinstance(indicator, catalog_mod.Indicator):
+        return indicator
+    return catalog_mod.get(indicator)
+
+
+def compare(indicator: IndicatorLike, kunta: object, *, peers: Iterable[object] | None = None,
+            network: Iterable[object] | None = None, year: int | None = None,
+            category: str = "", period: tuple[int, int] | None = None,
+            store: StoreLike = None, strict_year: bool = True,
+            groups: Sequence[Group] | None = None) -> Comparison:
+    """Compare ``kunta`` on one indicator in one year with its groups.
+
+    ``peers`` and ``network`` are municipality names or codes (None: no such group; see
+    :func:`uso_lib.peers.resolve_peers` for suggested peers). ``year`` None means the latest year
+    with data; a year without data raises NoData (``strict_year``) or falls back to the latest
+    earlier year (noted). ``period`` (start, end) for the change; default the
+    :data:`DEFAULT_SPAN` years before the comparison year."""
+    st = get_store(store)
+    ind = indicator_def(indicator)
+    m = regions.lookup(kunta)
+    tab = table(ind.id, st, category)
+    if tab is None:
+        hint = ind.how_to_get or "Run `uso data refresh` to fetch it, or import a spreadsheet."
+        raise NoData(f"The store has no data for {ind.id!r} ({ind.label}).", hint=hint)
+    notes: list[str] = []
+    y = resolve_year(tab, year, strict=strict_year)
+    if year is not None and y != int(year):
+        notes.append(f"Vuodelta {year} ei ole tietoa; käytetään vuotta {y}.")
+    value, status = tab.value(m.code, y)
+    meta = tab.meta(m.code, y)
+    cross = tab.cross(y)
+    sd = float(cross.std(ddof=1)) if len(cross) > 1 else None
+    v = _f(value)
+    if v is None:
+        notes.append(f"{m.name_fi}: ei arvoa vuodelta {y}"
+                     + (f" (tilastosymboli {status!r})" if status else "") + ".")
+    grps = list(groups) if groups is not None else groups_for(m, peers, network)
+    wts = weights(ind, y, st)
+    stats = {g.key: group_stats(g, m.code, cross, v, ind.polarity, sd, wts) for g in grps}
+    country_value, _ = tab.value(regions.COUNTRY, y)
+    pctl = percentile(cross, v) if v is not None else None
+    q = None
+    if v is not None and len(cross):
+        q = int(1 + np.searchsorted(quintile_cuts(cross), v, side="left"))
+    if ind.relative_index:
+        notes.append(f"{ind.label}: {RELATIVE_INDEX_LABEL}.")
+    ch = None
+    per = period or default_period(tab, m.code, y)
+    if per is not None:
+        ch = change(tab, m.code, per[0], per[1], grps)
+    return Comparison(
+        indicator=ind.id, label=ind.label, unit=ind.unit, decimals=ind.decimals,
+        polarity=ind.polarity, kind=ind.kind, relative_index=ind.relative_index,
+        kunta=m.code, name=m.name_fi, year=y, category=category, value=v, status=status,
+        source=meta["source"], table=meta["table"], vintage=meta["vintage"],
+        origin=meta["origin"], country_value=_f(country_value), country_sd=sd,
+        percentile=pctl, quintile=q, rank_basis=RANK_BASIS[ind.polarity], groups=stats,
+        change=ch, notes=notes)
+
+
+def ranking(indicator: IndicatorLike, kunta: object, members: Iterable[object], *,
+            year: int | None = None, category: str = "", store: StoreLike = None,
+            mean_label: str = "Vrt. kunnat ka.") -> pd.DataFrame:
+    """The brochure's ranking: the municipality and ``members`` sorted best first.
+
+    Columns: kunta, name, value, status, rank, rank_text, highlight (the municipality),
+    group_mean (the plain mean of ``members`` with data, the municipality excluded unless it is
+    listed). Missing values come last with rank <NA>. ``attrs``: mean, mean_label, year,
+    n_missing, label, unit, decimals, polarity, rank_basis, source."""
+    st = get_store(store)
+    ind = indicator_def(indicator)
+    m = regions.lookup(kunta)
+    tab = table(ind.id, st, category)
+    if tab is None:
+        raise NoData(f"The store has no data for {ind.id!r} ({ind.label}).",
+                     hint=ind.how_to_get)
+    y = resolve_year(tab, year, strict=True)
+    codes = resolve_codes(members)
+    allc = [m.code] + [c for c in codes if c != m.code]
+    reg = regions.registry()
+    vals = tab.values.loc[y].reindex(allc) if y in tab.values.index else pd.Series(
+        np.nan, index=allc)
+    stat = tab.status.loc[y].reindex(allc).fillna("")
+    r = ranks(vals, ind.polarity)
+    counts = r.value_counts()
+    df = pd.DataFrame({
+        "kunta": allc,
+        "name": [reg.get(c).name_fi for c in allc],
+        "value": vals.to_numpy(dtype=float),
+        "status": stat.to_numpy(dtype=object),
+        "rank": pd.array([None if math.isnan(x) else int(x) for x in r], dtype="Int64"),
+        "rank_text": [rank_text(x, counts.get(x, 0) > 1) for x in r],
+        "highlight": [c == m.code for c in allc],
+    })
+    grp = vals.reindex(codes).dropna()
+    mean = float(grp.mean()) if len(grp) else math.nan
+    df["group_mean"] = mean
+    df = df.sort_values(["rank", "name"], na_position="last", kind="stable").reset_index(
+        drop=True)
+    meta = tab.meta(m.code, y)
+    df.attrs.update({
+        "indicator": ind.id, "label": ind.label, "unit": ind.unit, "decimals": ind.decimals,
+        "polarity": ind.polarity, "rank_basis": RANK_BASIS[ind.polarity], "year": y,
+        "mean": _f(mean), "mean_label": mean_label,
+        "n_missing": int(vals.reindex(codes).isna().sum()),
+        "source": source_text(meta["source"], meta["table"], y),
+        "relative_index": ind.relative_index,
+    })
+    return df
+
+
+def series_frame(indicator: IndicatorLike, kunta: object, groups: Sequence[Group] = (), *,
+                 category: str = "", store: StoreLike = None,
+                 base_year: int | None = None, years: Sequence[int] | None = None
+                 ) -> pd.DataFrame:
+    """Year x series: the municipality's values and each group's plain mean (over members with
+    data that year), columns named by the municipality's name and the group labels.
+
+    With ``base_year`` every column is indexed to 100 at that year; a group's index follows
+    the members with data in both the base year and the year, so a member entering or leaving
+    the data does not make the line jump."""
+    st = get_store(store)
+    ind = indicator_def(indicator)
+    m = regions.lookup(kunta)
+    tab = table(ind.id, st, category)
+    if tab is None:
+        raise NoData(f"The store has no data for {ind.id!r} ({ind.label}).",
+                     hint=ind.how_to_get)
+    vals = tab.values
+    if years is not None:
+        vals = vals.reindex([int(y) for y in years])
+    out = pd.DataFrame(index=vals.index)
+    own = vals[m.code] if m.code in vals.columns else pd.Series(np.nan, index=vals.index)
+    if base_year is not None:
+        if base_year not in vals.index:
+            raise NoData(f"No {ind.id!r} figures for the base year {base_year}.")
+        b = own.get(base_year, np.nan)
+        out[m.name_fi] = own / b * 100.0 if b and not math.isnan(b) else np.nan
+    else:
+        out[m.name_fi] = own
+    for g in groups:
+        cols = [c for c in g.members if c in vals.columns]
+        sub = vals[cols]
+        if base_year is None:
+            out[g.label] = sub.mean(axis=1)
+        else:
+            base = sub.loc[base_year]
+            idx = {}
+            for y, row in sub.iterrows():
+                ok = row.notna() & base.notna() & (base > 0)
+                idx[y] = (row[ok].mean() / base[ok].mean() * 100.0) if ok.any() else np.nan
+            out[g.label] = pd.Series(idx)
+    out.index.name = "year"
+    out.attrs.update({"indicator": ind.id, "label": ind.label, "unit": ind.unit,
+                      "decimals": ind.decimals, "base_year": base_year})
+    return out
+
+
+# -- the whole picture ------------------------------------------------------------------------
+OVERVIEW_COLUMNS = [
+    "indicator", "theme", "theme_title", "label", "unit", "decimals", "polarity", "kind",
+    "relative_index", "proxy", "has_data", "year", "value", "status", "peer_mean",
+    "peer_n", "peer_missing", "network_mean", "maakunta_mean", "kuntaryhmitys_mean",
+    "country", "country_is_mean", "peer_rank", "peer_rank_text", "country_rank",
+    "country_n", "quintile", "assessment", "assessment_fi", "change_start", "change_pct",
+    "source", "note",
+]
+
+
+def overview(kunta: object, peers: Iterable[object] | None, network: Iterable[object] | None,
+             year: int | None = None, store: StoreLike = None,
+             indicators: Iterable[str] | None = None) -> pd.DataFrame:
+    """Every catalogue indicator for one municipality: value, year, group means, the country
+    figure, the rank among peers, the assessment, the source and a note.
+
+    ``year`` None: the latest year of each indicator; a year: that year or, where an indicator
+    lacks it, the latest earlier year (noted). Indicators without data keep their row (has_data
+    False, the catalogue's how-to-get text as the note). Relative indices (median = 100) keep
+    value, rank and assessment but no group means (ranking and direction only)."""
+    st = get_store(store)
+    cat = catalog_mod.catalog()
+    m = regions.lookup(kunta)
+    grps = groups_for(m, peers, network)
+    ids = list(indicators) if indicators is not None else cat.ids()
+    rows = []
+    for iid in ids:
+        ind = cat.get(iid)
+        theme = cat.theme(ind.theme)
+        row = {c: None for c in OVERVIEW_COLUMNS}
+        row.update(indicator=ind.id, theme=ind.theme, theme_title=theme.title,
+                   label=ind.label, unit=ind.unit, decimals=ind.decimals,
+                   polarity=ind.polarity, kind=ind.kind, relative_index=ind.relative_index,
+                   proxy=bool(ind.offline and ind.offline.proxy), has_data=False, status="")
+        try:
+            c = compare(ind.id, m, year=year, store=st, strict_year=False, groups=grps)
+        except NoData as exc:
+            rows.append(_no_data_row(row, ind, st, exc))
+            continue
+        g = c.groups
+        peer = g.get("peers")
+        country = g["country"]
+        row.update(
+            has_data=c.value is not None, year=c.year, value=c.value, status=c.status,
+            peer_mean=peer.mean if peer else None, peer_n=peer.n_with_data if peer else None,
+            peer_missing=len(peer.missing) if peer else None,
+            network_mean=g["network"].mean if "network" in g else None,
+            maakunta_mean=g["maakunta"].mean, kuntaryhmitys_mean=g["kuntaryhmitys"].mean,
+            country=c.country_value if c.country_value is not None else country.mean,
+            country_is_mean=c.country_value is None,
+            peer_rank=peer.rank if peer else None,
+            peer_rank_text=peer.rank_text if peer else None,
+            country_rank=country.rank, country_n=country.n_with_data, quintile=c.quintile,
+            assessment=c.assessment, assessment_fi=ASSESSMENT_FI.get(c.assessment or ""),
+            change_start=c.change.start if c.change else None,
+            change_pct=c.change.pct if c.change else None,
+            source=c.source_text, note=" ".join(c.notes) or None)
+        if ind.relative_index:
+            for k in ("peer_mean", "network_mean", "maakunta_mean", "kuntaryhmitys_mean",
+                      "country"):
+                row[k] = None
+            row["note"] = RELATIVE_INDEX_LABEL
+        rows.append(row)
+    df = pd.DataFrame(rows, columns=OVERVIEW_COLUMNS)
+    for col in ("value", "peer_mean", "network_mean", "maakunta_mean", "kuntaryhmitys_mean",
+                "country", "change_pct"):
+        df[col] = pd.to_numeric(df[col], errors="coerce").astype(float)
+    for col in ("year", "peer_n", "peer_missing", "peer_rank", "country_rank", "country_n",
+                "quintile", "change_start", "decimals"):
+        df[col] = pd.array(df[col].tolist(), dtype="Int64")
+    df.attrs.update({"kunta": m.code, "name": m.name_fi,
+                     "groups": {gr.key: gr.to_dict() for gr in grps}})
+    return df
+
+
+def _no_data_row(row: dict, ind: catalog_mod.Indicator, st: Store, exc: UsoError) -> dict:
+    has_rows = ind.id in cache_for(st).groups
+    if has_rows and table(ind.id, st) is None:
+        note = "Tieto on vain luokittain (ei kokonaislukua)."
+    else:
+        note = ind.how_to_get or ("Ei tietoa offline-aineistossa; `uso data refresh` hakee "
+                                  "sen tai tuo taulukko: `uso data import`.")
+    row["note"] = note
+    return row

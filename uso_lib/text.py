@@ -1,0 +1,202 @@
+"""Short Finnish highlight sentences (nostot) from the comparisons.
+
+Sentences keep the municipality's name in the nominative ("Juva menetti ...", "Juva erottuu
+...") because Finnish place names inflect irregularly (Kuhmoinen : Kuhmoisten, Rautalampi :
+Rautalammin) and a wrong case ending reads worse than none. Numbers go through
+:mod:`uso_lib.fmt` (decimal comma, no-break spaces: "5 887", "19,7 €", "11,1 %"); a change of a
+percentage is written in percentage points ("%-yks."). Every judgement follows the threshold of
+:mod:`uso_lib.compare` (±0.25 SD of the municipalities): the text never calls a difference clear
+that the tables call "about the same".
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+
+import pandas as pd
+
+from uso_lib import compare, fmt, regions
+from uso_lib.errors import NoData
+
+POPULATION = "vaesto"
+PEERS_FI = "vertailukunnat"
+
+
+def lower_first(label: str) -> str:
+    """"Työttömyysaste" -> "työttömyysaste" mid-sentence; "HYTE-kerroin" stays as it is."""
+    if len(label) > 1 and label[0].isupper() and not label[1].isupper():
+        return label[0].lower() + label[1:]
+    return label
+
+
+def figure(value: float | None, unit: str, decimals: int) -> str:
+    """A value with its unit in Finnish format ("11,1 %", "895,3 €/as.", "5 887")."""
+    if unit == "henkeä":
+        return fmt.number(value, decimals)
+    return fmt.with_unit(value, unit, decimals)
+
+
+def period(start: int, end: int) -> str:
+    return f"{start}–{end}"
+
+
+def _persons(n: float) -> str:
+    return f"{fmt.number(n, 0, signed=True)} asukasta"
+
+
+def population_sentences(kunta: object, peers: Iterable[object] | None, *,
+                         year: int | None = None, store: compare.StoreLike = None,
+                         span: int = compare.DEFAULT_SPAN) -> list[str]:
+    """Population change over the period against the peers' average change, and the
+    municipality's place among the peers by that change."""
+    m = regions.lookup(kunta)
+    st = compare.get_store(store)
+    tab = compare.table(POPULATION, st)
+    if tab is None:
+        return []
+    try:
+        end = compare.resolve_year(tab, year, strict=False)
+    except NoData:
+        return []
+    per = compare.default_period(tab, m.code, end, span)
+    if per is None:
+        return []
+    start, end = per
+    groups = [g for g in compare.groups_for(m, peers, None) if g.key in ("peers", "country")]
+    ch = compare.change(tab, m.code, start, end, groups)
+    if ch.pct is None or ch.absolute is None:
+        return []
+    when = f"vuosina {period(start, end)}"
+    pct = fmt.percent(abs(ch.pct), 1)
+    if ch.absolute < 0:
+        first = f"{m.name_fi} menetti {when} väestöstään {pct} ({_persons(ch.absolute)})"
+    elif ch.absolute > 0:
+        first = f"{m.name_fi} kasvatti {when} väkilukuaan {pct} ({_persons(ch.absolute)})"
+    else:
+        first = f"{m.name_fi} säilytti väkilukunsa ennallaan {when}"
+    out: list[str] = []
+    pg = ch.groups.get("peers")
+    if pg is None or pg.mean_pct is None:
+        return [first + "."]
+    verb = ("väheni" if pg.mean_pct < 0 else "kasvoi") if round(pg.mean_pct, 1) else \
+        "pysyi ennallaan"
+    tail = f" {fmt.percent(abs(pg.mean_pct), 1)}" if verb != "pysyi ennallaan" else ""
+    out.append(f"{first}, kun vertailukuntien väkiluku {verb} samana aikana "
+               f"keskimäärin{tail}.")
+    # the judgement and the rank follow the change % of every municipality over the period
+    s0, s1 = tab.cross(start), tab.cross(end)
+    both = s0.index.intersection(s1.index)
+    pct_all = ((s1[both] - s0[both]) / s0[both] * 100.0)[s0[both] > 0]
+    sd = float(pct_all.std(ddof=1)) if len(pct_all) > 1 else None
+    verdict = compare.assess(ch.pct, pg.mean_pct, sd, "higher_better")
+    pool = pct_all.reindex([c for c in [m.code, *groups[0].members] if c in pct_all.index])
+    r = compare.ranks(pool, "higher_better")
+    tied = int((r == r[m.code]).sum()) > 1
+    place = f"{'jaetulla ' if tied else ''}sijalla {int(r[m.code])}"
+    judgement = {
+        "better": "Väestökehitys oli vertailukuntien keskiarvoa suotuisampi",
+        "worse": "Väestökehitys oli vertailukuntien keskiarvoa heikompi",
+        "same": "Väestökehitys oli vertailukuntien keskiarvon tasolla",
+    }[verdict or "same"]
+    out.append(f"{judgement}: väkiluvun muutoksella mitattuna {m.name_fi} on "
+               f"{len(pool)} kunnan vertailuryhmässä {place}.")
+    return out
+
+
+def _item(row: pd.Series) -> str:
+    label = lower_first(str(row["label"]))
+    if row["relative_index"]:
+        rank = row["peer_rank_text"] or "–"
+        return f"{label} (indeksi, sija {rank}/{int(row['peer_n']) + 1}; {row['year']})"
+    own = figure(row["value"], row["unit"], int(row["decimals"]))
+    ref = figure(row["peer_mean"], row["unit"], int(row["decimals"]))
+    return f"{label} {own} (vertailukunnat ka. {ref}; {row['year']})"
+
+
+def _strength(row: pd.Series, ov: pd.DataFrame) -> float:
+    """How far from the peers, for ordering the items: |value - mean| / spread."""
+    try:
+        v, ref = float(row["value"]), float(row["peer_mean"])
+    except (TypeError, ValueError):
+        return 0.0
+    if math.isnan(v) or math.isnan(ref):
+        return 0.0
+    return abs(v - ref) / (abs(ref) or 1.0)
+
+
+def _list(items: list[str]) -> str:
+    if len(items) == 1:
+        return items[0]
+    return ", ".join(items[:-1]) + " ja " + items[-1]
+
+
+def contrast_sentences(ov: pd.DataFrame, name: str, *, max_items: int = 3) -> list[str]:
+    """Indicators clearly better and clearly worse than the peers (from :func:`overview`)."""
+    if "assessment" not in ov or ov["peer_mean"].isna().all() and not ov["relative_index"].any():
+        return []
+    out = []
+    for verdict, lead in (("better", f"{name} erottuu vertailukunnista edukseen: "),
+                          ("worse", f"{name} jää vertailukunnista jälkeen: ")):
+        hits = ov[(ov["assessment"] == verdict) & ov["has_data"]]
+        if hits.empty:
+            continue
+        order = hits.apply(lambda r: _strength(r, ov), axis=1).sort_values(ascending=False)
+        rows = hits.loc[order.index[:max_items]]
+        more = len(hits) - len(rows)
+        text = lead + _list([_item(r) for _, r in rows.iterrows()])
+        if more > 0:
+            text += f" sekä {more} {'muu mittari' if more == 1 else 'muuta mittaria'}"
+        out.append(text + ".")
+    judged = ov[ov["assessment"].isin(["better", "worse", "same"]) & ov["has_data"]]
+    if not judged.empty and not (judged["assessment"] != "same").any():
+        out.append(f"{name} on kaikilla vertailukelpoisilla mittareilla vertailukuntien "
+                   "keskiarvon tasolla.")
+    return out
+
+
+def highlights(kunta: object, peers: Iterable[object] | None,
+               network: Iterable[object] | None = None, *, year: int | None = None,
+               store: compare.StoreLike = None, overview_df: pd.DataFrame | None = None,
+               max_items: int = 3) -> list[str]:
+    """The report's Finnish highlights: population change against the peers, the place among
+    the peers by it, and the indicators clearly better / worse than the peers. Pass the
+    report's ``overview_df`` to avoid computing it twice."""
+    m = regions.lookup(kunta)
+    peer_list = list(peers or [])
+    out = population_sentences(m, peer_list, year=year, store=store)
+    if peer_list:
+        ov = overview_df if overview_df is not None else compare.overview(
+            m, peer_list, network, year=year, store=store)
+        out += contrast_sentences(ov, m.name_fi, max_items=max_items)
+    return out
+
+
+def comparison_sentence(c: compare.Comparison, group: str = "peers") -> str:
+    """One indicator in one line: "Työttömyysaste 11,1 % (2020); vertailukuntien keskiarvo
+    13,7 %, sija 1/4 (pienin arvo = 1): parempi kuin vertailukunnissa." """
+    label = c.label
+    if c.value is None:
+        why = f" (tilastosymboli {c.status})" if c.status else ""
+        return f"{label}: {c.name} – ei tietoa vuodelta {c.year}{why}."
+    own = figure(c.value, c.unit, c.decimals)
+    text = f"{label} {own} ({c.year})"
+    g = c.groups.get(group)
+    if g is None:
+        return text + "."
+    who = "vertailukuntien" if group == "peers" else f"ryhmän {g.label}"
+    if c.relative_index:
+        text += f"; {compare.RELATIVE_INDEX_LABEL}"
+    elif g.mean is not None:
+        text += f"; {who} keskiarvo {figure(g.mean, c.unit, c.decimals)}"
+    if g.rank is not None:
+        basis = c.rank_basis.split(" (")[0]
+        text += f", sija {g.rank_text}/{g.n_ranked} ({basis})"
+    if g.missing:
+        text += f"; {len(g.missing)} kunnalta ei tietoa"
+    verdict = {
+        "better": "parempi kuin vertailuryhmässä", "worse": "heikompi kuin vertailuryhmässä",
+        "same": "vertailuryhmän tasolla", "higher": "korkeampi kuin vertailuryhmässä",
+        "lower": "matalampi kuin vertailuryhmässä",
+    }.get(g.assessment or "")
+    return text + (f": {verdict}." if verdict else ".")
