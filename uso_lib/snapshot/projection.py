@@ -4,7 +4,9 @@
 Two vintages, two ids: a projection is a scenario of its release, and mixing releases in one
 series would show a break as if it were a change. Categories are the service-need groups of
 INDICATORS.md row 4 (``0-6``, ``7-15``, ``16-18``, ``75+``, ``85+``), five-year groups for
-pyramids and ``""`` for the total.
+pyramids and ``""`` for the total. Row 4 itself, ``palvelutarpeiden_muutos``, is the change %
+of each service-need group from 2024 to 2035 and 2040 in the 2024 projection (derived here,
+labelled as such).
 
 The saved 14wx query asked for single ages 0-99 only: ages 100+ are absent, so the total is
 "0-99-vuotiaat" and ``75+``/``85+`` stop at 99 (the catalogue's labels say so). 128v has
@@ -127,8 +129,29 @@ def _from_128v(raw: Path) -> pd.DataFrame:
     return out.assign(table="128v", vintage=V_128V)
 
 
+def service_change(proj: pd.DataFrame) -> pd.DataFrame:
+    """Row 4: projected change (%) of each service-need group from the projection's first
+    year to each later year (``year`` = the target year). A derivation of published figures,
+    and its source says so."""
+    df = proj[proj["category"].isin(SERVICE_GROUPS)]
+    base_year = int(df["year"].min())
+    base = df[df["year"] == base_year].set_index(["kunta", "category"])["value"]
+    later = df[df["year"] > base_year].copy()
+    b = base.reindex(pd.MultiIndex.from_frame(later[["kunta", "category"]])).to_numpy()
+    with np.errstate(divide="ignore", invalid="ignore"):
+        change = (later["value"].to_numpy() / b - 1.0) * 100.0
+    later["value"] = np.where(np.isfinite(change), change, np.nan).round(4)  # base 0: none
+    later["status"] = ""
+    later["source"] = (later["source"] + f"; muutos-% vuodesta {base_year} laskettu "
+                       "ikäryhmän ennusteesta")
+    return later
+
+
 def build(raw: Path) -> pd.DataFrame:
+    proj = _from_14wx(raw)
     return pd.concat([
-        _statfin.provenance_rows("vaestoennuste", _from_14wx(raw), category="category"),
+        _statfin.provenance_rows("vaestoennuste", proj, category="category"),
+        _statfin.provenance_rows("palvelutarpeiden_muutos", service_change(proj),
+                                 category="category"),
         _statfin.provenance_rows("vaestoennuste_2019", _from_128v(raw), category="category"),
     ], ignore_index=True)
