@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import geopandas as gpd
 import pytest
 import shapely
@@ -158,6 +160,7 @@ def test_builder_is_deterministic_and_matches_the_committed_files(raw_dir, tmp_p
     assert m1["files"] == ["geo/kunnat.parquet", "geo/alueet.parquet"]
     assert "CC BY 4.0" in m1["source"] and "Yle" in m1["source"]
     assert list(m1["raw"]) == geo_builder.RAW_FILES
+    json.dumps(m1)  # goes into MANIFEST.json as it is
 
 
 def test_builder_without_the_raw_file_fails_clearly(tmp_path):
