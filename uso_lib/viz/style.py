@@ -1,0 +1,317 @@
+"""The house chart style: palette, sizes, Finnish tick labels, title and source lines.
+
+Charts are drawn on plain :class:`matplotlib.figure.Figure` objects with an Agg canvas, never
+through pyplot: a report batch draws thousands of charts, and figures outside pyplot's registry
+are freed as soon as nobody holds them (no ``plt.close`` bookkeeping, no global backend switch
+that would break a notebook's inline display).
+
+Layout is computed in inches from measured text sizes instead of ``tight_layout`` or
+constrained layout, which re-draw the figure; every chart is 7 in wide (A4 text width with a
+little room) at 100 dpi, so a PNG is 700 px wide and stays small.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+import textwrap
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from functools import cache
+from typing import ParamSpec, TypeVar
+
+import matplotlib as mpl
+import seaborn as sns
+from cycler import cycler
+from matplotlib.axes import Axes
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+from matplotlib.font_manager import FontProperties
+from matplotlib.ticker import Formatter, MaxNLocator
+
+from uso_lib import fmt
+
+# seaborn's colour-blind-safe palette (derived from Okabe & Ito):
+# blue, orange, green, vermillion, pink, brown, light pink, grey, yellow, sky blue.
+PALETTE: list[str] = sns.color_palette("colorblind").as_hex()
+HIGHLIGHT = PALETTE[0]       # the municipality: one strong colour
+PEER = "#bdbdbd"             # comparison municipalities: muted grey
+PEER_LINE = "#c8c8c8"
+TEXT = "#262626"
+MUTED = "#666666"            # subtitles, source lines, "ei tietoa"
+GRID = "#e6e6e6"
+POSITIVE = PALETTE[0]        # growth in diverging bars
+NEGATIVE = PALETTE[3]        # decline in diverging bars
+MEN, WOMEN = PALETTE[0], PALETTE[1]
+CATEGORY_COLOURS: list[str] = [PALETTE[i] for i in (0, 1, 2, 3, 4, 9, 5, 8, 6, 7)]
+
+NO_DATA = "ei tietoa"
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+WIDTH = 7.0   # inches
+DPI = 100
+BASE_SIZE = 9.0
+TITLE_SIZE = 11.0
+SUBTITLE_SIZE = 8.5
+SOURCE_SIZE = 7.5
+LABEL_SIZE = 8.0
+
+RC: dict[str, object] = {
+    **sns.axes_style("ticks"),
+    "font.family": "sans-serif",
+    # bundled with matplotlib, so every machine draws the same glyphs (incl. U+00A0, U+2212)
+    "font.sans-serif": ["DejaVu Sans"],
+    "font.size": BASE_SIZE,
+    "axes.titlesize": BASE_SIZE + 1,
+    "axes.labelsize": BASE_SIZE,
+    "axes.labelcolor": MUTED,
+    "xtick.labelsize": LABEL_SIZE + 0.5,
+    "ytick.labelsize": LABEL_SIZE + 0.5,
+    "legend.fontsize": LABEL_SIZE + 0.5,
+    "legend.frameon": False,
+    "axes.spines.top": False,
+    "axes.spines.right": False,
+    "axes.edgecolor": "#8c8c8c",
+    "axes.linewidth": 0.8,
+    "xtick.color": "#8c8c8c",
+    "ytick.color": "#8c8c8c",
+    "xtick.labelcolor": TEXT,
+    "ytick.labelcolor": TEXT,
+    "axes.prop_cycle": cycler(color=CATEGORY_COLOURS),
+    "axes.unicode_minus": True,
+    "axes.formatter.use_locale": False,
+    "grid.color": GRID,
+    "grid.linewidth": 0.7,
+    "lines.linewidth": 1.8,
+    "patch.force_edgecolor": False,
+    "text.color": TEXT,
+    "figure.figsize": (WIDTH, 3.4),
+    "figure.dpi": DPI,
+    "savefig.dpi": DPI,
+    "figure.facecolor": "white",
+    "savefig.facecolor": "white",
+    "svg.fonttype": "none",
+    "pdf.fonttype": 42,
+}
+
+
+@contextmanager
+def style() -> Iterator[None]:
+    """``with viz.style(): ...`` draws ad-hoc matplotlib/seaborn charts in the house style;
+    the chart functions use it themselves."""
+    with mpl.rc_context(RC):
+        yield
+
+
+def styled(func: Callable[P, R]) -> Callable[P, R]:
+    """Draw a chart function's artists under the house rcParams whatever the session's own
+    settings are (rcParams are read when an artist is created)."""
+
+    @functools.wraps(func)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        with mpl.rc_context(RC):
+            return func(*args, **kwargs)
+
+    return wrapper
+
+
+def apply_style() -> None:
+    """Set the house style for the whole session (a notebook drawing its own charts)."""
+    mpl.rcParams.update(RC)
+
+
+class Chart(Figure):
+    """A Figure that shows itself as PNG in a notebook even when pyplot's inline backend was
+    never loaded (the charts never go through pyplot)."""
+
+    def _repr_png_(self) -> bytes:
+        from uso_lib.viz.export import to_png_bytes
+
+        return to_png_bytes(self, close=False)
+
+
+# --- text measurement --------------------------------------------------------------------
+
+@cache
+def _font(size: float, weight: str = "normal") -> FontProperties:
+    return FontProperties(family="DejaVu Sans", size=size, weight=weight)
+
+
+@cache
+def _renderer():
+    return FigureCanvasAgg(Figure(figsize=(1, 1), dpi=DPI)).get_renderer()
+
+
+def text_width(texts: Iterable[str], size: float = LABEL_SIZE + 0.5,
+               weight: str = "normal") -> float:
+    """Widest of ``texts`` in inches (Agg's own metrics, so margins fit the labels exactly)."""
+    renderer, prop = _renderer(), _font(size, weight)
+    widest = 0.0
+    for t in texts:
+        if t:
+            w, _h, _d = renderer.get_text_width_height_descent(str(t), prop, ismath=False)
+            widest = max(widest, w)
+    return widest / DPI
+
+
+def wrap(text: str | None, size: float, width_in: float = WIDTH - 0.3) -> list[str]:
+    """Wrap a title or source line to the figure width (DejaVu Sans averages ~0.55 em)."""
+    if not text:
+        return []
+    chars = max(20, int(width_in * 72 / (size * 0.56)))
+    return textwrap.wrap(str(text), chars) or [str(text)]
+
+
+def line_height(size: float) -> float:
+    return size * 1.35 / 72
+
+
+# --- figures -----------------------------------------------------------------------------
+
+def source_text(source: str | Iterable[str] | None) -> str:
+    """``"Tilastokeskus, StatFin 11re, 2021"`` -> ``"Lähde: Tilastokeskus, StatFin 11re, 2021"``.
+
+    A chart without a source is a bug, so an empty source raises."""
+    if source is None:
+        raise ValueError("every chart needs a source line (source='Tilastokeskus, ...')")
+    if not isinstance(source, str):
+        source = "; ".join(s for s in dict.fromkeys(str(x).strip() for x in source) if s)
+    source = source.strip()
+    if not source:
+        raise ValueError("every chart needs a source line (source='Tilastokeskus, ...')")
+    if source.lower().startswith(("lähde", "lähteet")):
+        return source
+    return f"Lähde: {source}"
+
+
+@dataclass
+class Frame:
+    """A figure with one axes laid out in inches: title, subtitle and legend above, tick
+    labels and the source line below."""
+
+    fig: Chart
+    ax: Axes
+    legend_y: float     # figure fraction of the legend's top edge (if any)
+    left: float         # inches
+    top_in: float       # inches from the figure top to the axes top
+    legend_ncols: int = 1
+
+
+def new_chart(plot_height: float, *, title: str | None, subtitle: str | None, source,
+              left: float = 0.75, right: float = 0.25, bottom: float = 0.45,
+              legend: Sequence[str] = ()) -> Frame:
+    """Create a Chart whose axes area is ``plot_height`` inches tall, with room above it for
+    a legend of the given labels (drawn later with :func:`legend`)."""
+    ncols, legend_rows = legend_layout(legend)
+    title_lines = wrap(title, TITLE_SIZE)
+    subtitle_lines = wrap(subtitle, SUBTITLE_SIZE)
+    source_lines = wrap(source_text(source), SOURCE_SIZE)
+    pad = 0.12
+    top = pad + len(title_lines) * line_height(TITLE_SIZE) \
+        + len(subtitle_lines) * line_height(SUBTITLE_SIZE)
+    legend_top = top + (0.04 if legend_rows else 0)
+    top = legend_top + legend_rows * 0.22 + 0.16
+    below = bottom + len(source_lines) * line_height(SOURCE_SIZE) + 0.1
+    height = top + plot_height + below
+    fig = Chart(figsize=(WIDTH, height), dpi=DPI)
+    FigureCanvasAgg(fig)
+    fig.subplots_adjust(left=left / WIDTH, right=1 - right / WIDTH, top=1 - top / height,
+                        bottom=below / height)
+    ax = fig.add_subplot()
+    x0 = 0.1 / WIDTH
+    y = 1 - pad / height
+    if title_lines:
+        fig.text(x0, y, "\n".join(title_lines), ha="left", va="top", fontsize=TITLE_SIZE,
+                 fontweight="bold", color=TEXT, linespacing=1.1)
+        y -= len(title_lines) * line_height(TITLE_SIZE) / height
+    if subtitle_lines:
+        fig.text(x0, y, "\n".join(subtitle_lines), ha="left", va="top",
+                 fontsize=SUBTITLE_SIZE, color=MUTED, linespacing=1.1)
+    fig.text(x0, 0.08 / height, "\n".join(source_lines), ha="left", va="bottom",
+             fontsize=SOURCE_SIZE, color=MUTED, linespacing=1.1, gid="uso-source")
+    return Frame(fig, ax, 1 - legend_top / height, left, top, ncols)
+
+
+def legend(frame: Frame, handles: list, labels: list[str]) -> None:
+    """The legend above the axes, aligned with the title (no box), in the columns that
+    :func:`new_chart` made room for."""
+    if not handles:
+        return
+    frame.fig.legend(handles, labels, loc="upper left",
+                     ncols=frame.legend_ncols,
+                     bbox_to_anchor=(0.1 / WIDTH - 0.005, frame.legend_y),
+                     borderaxespad=0, handlelength=2.2, columnspacing=1.5, handletextpad=0.5,
+                     fontsize=LABEL_SIZE + 0.5)
+
+
+def legend_layout(labels: Sequence[str], max_cols: int = 4) -> tuple[int, int]:
+    """(columns, rows) so that the widest entry fits every column of the 7-inch figure."""
+    if not labels:
+        return 1, 0
+    # handle 2.2 em + gap 0.5 em + column spacing 1.5 em at 9 pt ~ 0.55 in
+    column = text_width(labels, LABEL_SIZE + 0.5) + 0.55
+    ncols = max(1, min(max_cols, len(labels), int((WIDTH - 0.2) // column)))
+    return ncols, math.ceil(len(labels) / ncols)
+
+
+# --- tick labels -------------------------------------------------------------------------
+
+class FinnishFormatter(Formatter):
+    """Tick labels in Finnish (``1 250``, ``12,5``, ``−3``) via :mod:`uso_lib.fmt`.
+
+    With ``decimals=None`` it uses as many decimals as the tick step needs, so 0.5-steps read
+    ``0,5 1,0 1,5`` and never round two ticks to the same text."""
+
+    def __init__(self, decimals: int | None = None, unit: str | None = None,
+                 absolute: bool = False) -> None:
+        self.decimals = decimals
+        self.unit = unit
+        self.absolute = absolute
+        self._auto = 0
+
+    def set_locs(self, locs) -> None:
+        super().set_locs(locs)
+        finite = sorted(v for v in locs if math.isfinite(v))
+        steps = [b - a for a, b in zip(finite, finite[1:], strict=False) if b - a > 0]
+        if steps:
+            step = min(steps)
+            self._auto = max(0, min(3, -math.floor(math.log10(step) + 1e-9)))
+
+    def __call__(self, x, pos=None) -> str:
+        decimals = self.decimals if self.decimals is not None else self._auto
+        return fmt.with_unit(abs(x) if self.absolute else x, self.unit, decimals)
+
+
+class YearFormatter(Formatter):
+    """Years are labels, not quantities: ``2021``, never ``2 021``."""
+
+    def __call__(self, x, pos=None) -> str:
+        return str(int(round(x))) if abs(x - round(x)) < 1e-6 else ""
+
+
+def year_axis(ax: Axes, years: Iterable[int]) -> None:
+    years = sorted(set(int(y) for y in years))
+    ax.xaxis.set_major_formatter(YearFormatter())
+    if 0 < len(years) <= 12:
+        ax.set_xticks(years)
+        if len(years) > 8:
+            ax.xaxis.set_major_locator(MaxNLocator(nbins=8, integer=True))
+    else:
+        ax.xaxis.set_major_locator(MaxNLocator(nbins=9, integer=True))
+
+
+def value_axis(ax: Axes, axis: str = "y", decimals: int | None = None, *, grid: bool = True,
+               absolute: bool = False) -> None:
+    target = ax.yaxis if axis == "y" else ax.xaxis
+    target.set_major_locator(MaxNLocator(nbins=6))
+    target.set_major_formatter(FinnishFormatter(decimals, absolute=absolute))
+    if grid:
+        ax.grid(True, axis=axis, color=GRID, linewidth=0.7)
+        ax.set_axisbelow(True)
+
+
+def value_label(value: float, unit: str | None, decimals: int) -> str:
+    return fmt.with_unit(value, unit, decimals, missing=NO_DATA)
