@@ -400,7 +400,7 @@ class Comparison:
 def source_text(source: str, table_id: str, year: int | None) -> str:
     """"Tilastokeskus, StatFin 11re, 2021": publisher, table (when not already named), year."""
     parts = [source] if source else []
-    if table_id and table_id not in (source or ""):
+    if table_id and table_id not in source and table_id.split()[-1] not in source:
         parts.append(table_id)
     if year is not None:
         parts.append(str(year))

@@ -163,13 +163,12 @@ def vitality_index(store: compare.StoreLike = None) -> IndexResult:
 
 def _vitality(st) -> IndexResult:
     codes = regions.registry().codes()
-    ids = set(catalog_mod.catalog().ids())
     frame = pd.DataFrame(index=pd.Index(codes, name="kunta"))
     infos: list[ComponentInfo] = []
     for comp in VITALITY_COMPONENTS:
         info = ComponentInfo(comp.key, comp.label, None, None, None, 0, comp.sign)
         for iid in comp.indicators:
-            tab = compare.table(iid, st) if iid in ids else None
+            tab = compare.table(iid, st)
             per = _period(_covered_years(tab)) if tab is not None else None
             if per is None:
                 continue

@@ -30,7 +30,6 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 import pandas as pd
 
-from uso_lib import catalog as catalog_mod
 from uso_lib import compare, regions
 from uso_lib.errors import NoData, ParamsError, UnknownMunicipality
 from uso_lib.regions import Municipality
@@ -130,7 +129,6 @@ def profile_matrix(store: compare.StoreLike = None, *, use_distance: bool = Fals
 def _build_matrix(st) -> tuple[pd.DataFrame, list[FeatureInfo]]:
     reg = regions.registry()
     codes = reg.codes()
-    cat_ids = set(catalog_mod.catalog().ids())
     cols: dict[str, pd.Series] = {}
     infos: list[FeatureInfo] = []
     for f in FEATURES:
@@ -142,8 +140,6 @@ def _build_matrix(st) -> tuple[pd.DataFrame, list[FeatureInfo]]:
                                      math.nan, math.nan))
             continue
         for iid in f.indicators:
-            if iid not in cat_ids:
-                continue
             tab = compare.table(iid, st)
             year = _feature_year(tab) if tab is not None else None
             if year is None:

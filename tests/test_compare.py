@@ -1,0 +1,184 @@
+"""The comparison engine on real published figures.
+
+The store is built from the real raw files with the project's own snapshot builders (key
+figures and population), so every number below is Statistics Finland's: Juva (178) population
+2021 = 5887, 2016 = 6421, 2025 = 5569; unemployment 2020 Juva = Kurikka = Sastamala = 11.1 %,
+Eurajoki 9.4 %, Imatra 20.6 %, Heinola 17.9 %. Indicators are defined here (not read from the
+catalogue) so that each test states the polarity it exercises.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from uso_lib import compare
+from uso_lib.catalog import Indicator
+from uso_lib.errors import NoData
+from uso_lib.store import Store, normalize, write_parquet
+
+VAESTO = Indicator(id="vaesto", theme="vaestokehitys", row="1", label="Väkiluku",
+                   unit="henkeä", decimals=0, polarity="neutral", kind="count", weight=None)
+TYOTTOMYYS = Indicator(id="tyottomyysaste", theme="elinvoima", row="7",
+                       label="Työttömyysaste", unit="%", decimals=1,
+                       polarity="lower_better", kind="rate", weight="vaesto")
+
+# The first ten USO 7 members and their population 31.12.2021 (StatFin 11re)
+NETWORK10 = {"Juva": 5887, "Eurajoki": 9334, "Imatra": 25655, "Tornio": 21333,
+             "Viitasaari": 6070, "Kannus": 5390, "Kuhmoinen": 2158, "Heinola": 18344,
+             "Kuhmo": 7928, "Orivesi": 8978}
+
+
+@pytest.fixture(scope="module")
+def store(raw_dir, tmp_path_factory) -> Store:
+    from uso_lib.snapshot import keyfigures, population
+
+    snap = tmp_path_factory.mktemp("snapshot")
+    for mod in (keyfigures, population):
+        write_parquet(normalize(mod.build(raw_dir)), snap / f"{mod.__name__.split('.')[-1]}"
+                                                           ".parquet")
+    return Store("snapshot", snapshot_dir=snap)
+
+
+def test_juva_population_and_ten_municipality_mean(store):
+    others = [n for n in NETWORK10 if n != "Juva"]
+    c = compare.compare(VAESTO, "Juva", peers=others, network=list(NETWORK10), year=2021,
+                        store=store)
+    assert (c.kunta, c.year, c.value) == ("178", 2021, 5887.0)
+    net = c.groups["network"]
+    assert (net.n_members, net.n_with_data, net.includes_self) == (10, 10, True)
+    assert net.mean == pytest.approx(sum(NETWORK10.values()) / 10) == pytest.approx(11107.7)
+    assert net.median == pytest.approx((7928 + 8978) / 2)
+    peers = c.groups["peers"]  # the peers alone: Juva is compared with them
+    assert peers.includes_self is False and peers.n_with_data == 9
+    assert peers.mean == pytest.approx((sum(NETWORK10.values()) - 5887) / 9)
+    # neutral: the largest is 1; Juva is the 8th largest of the ten
+    assert peers.rank == 8 and peers.n_ranked == 10 and "suurin" in c.rank_basis
+    assert peers.weighted_mean is None  # a count is not weighted
+    assert c.country_value == pytest.approx(5548241)  # StatFin 11re, whole country 2021
+    assert "11re" in c.source_text and c.source_text.endswith("2021")
+
+
+def test_ranking_with_ties_lower_is_better(store):
+    rk = compare.ranking(TYOTTOMYYS, "Juva", ["Kurikka", "Sastamala", "Eurajoki", "Imatra"],
+                         year=2020, store=store)
+    assert rk["name"].tolist()[0] == "Eurajoki" and rk["name"].tolist()[-1] == "Imatra"
+    assert rk["value"].tolist() == [9.4, 11.1, 11.1, 11.1, 20.6]
+    assert rk["rank"].tolist() == [1, 2, 2, 2, 5]  # "min" ties: the next one is 5th
+    assert rk["rank_text"].tolist() == ["1", "2=", "2=", "2=", "5"]
+    assert rk.loc[rk["highlight"], "name"].tolist() == ["Juva"]
+    # the group mean is the members' (Juva excluded): (11.1 + 11.1 + 9.4 + 20.6) / 4
+    assert rk.attrs["mean"] == pytest.approx(13.05)
+    assert rk["group_mean"].iloc[0] == pytest.approx(13.05)
+    assert rk.attrs["n_missing"] == 0 and "pienin" in rk.attrs["rank_basis"]
+    c = compare.compare(TYOTTOMYYS, "Juva", peers=["Kurikka", "Sastamala", "Eurajoki",
+                                                   "Imatra"], year=2020, store=store)
+    g = c.groups["peers"]
+    assert (g.rank, g.rank_text, g.n_ranked) == (2, "2=", 5)
+
+
+def test_lower_is_better_assessment_and_weighting(store):
+    c = compare.compare(TYOTTOMYYS, "Juva", peers=["Imatra", "Heinola"], year=2020,
+                        store=store)
+    g = c.groups["peers"]
+    assert c.value == 11.1
+    assert g.mean == pytest.approx((20.6 + 17.9) / 2)
+    assert g.rank == 1  # the lowest unemployment ranks first
+    assert g.assessment == "better" and g.assessment_fi == "parempi"
+    assert c.assessment == "better"
+    # weighted by population 31.12.2020: Imatra 26 075, Heinola 18 497
+    assert g.weighted_by == "vaesto 2020"
+    assert g.weighted_mean == pytest.approx((20.6 * 26075 + 17.9 * 18497) / (26075 + 18497))
+    # the same numbers read as "higher is better" are worse
+    hb = TYOTTOMYYS.model_copy(update={"polarity": "higher_better"})
+    c2 = compare.compare(hb, "Juva", peers=["Imatra", "Heinola"], year=2020, store=store)
+    assert c2.groups["peers"].assessment == "worse" and c2.groups["peers"].rank == 3
+
+
+def test_assessment_threshold_quarter_sd():
+    assert compare.assess(10.0, 10.24, 1.0, "higher_better") == "same"
+    assert compare.assess(10.0, 10.26, 1.0, "higher_better") == "worse"
+    assert compare.assess(10.0, 10.26, 1.0, "lower_better") == "better"
+    assert compare.assess(10.0, 9.7, 1.0, "neutral") == "higher"
+    assert compare.assess(None, 9.7, 1.0, "neutral") is None
+
+
+def test_group_with_missing_members(store):
+    # 2025: Mäntyharju (507) and Pertunmaa (588) are published only merged (2025 division)
+    c = compare.compare(VAESTO, "Juva", store=store)
+    assert (c.year, c.value) == (2025, 5569.0)
+    mk = c.groups["maakunta"]
+    assert mk.label == "Maakunta: Etelä-Savo"
+    assert (mk.n_members, mk.n_with_data) == (12, 10)
+    assert sorted(mk.missing) == ["507", "588"]
+    have = [1273, 2023, 5569, 4952, 51551, 17124, 2081, 3219, 31008, 2310]
+    assert mk.mean == pytest.approx(sum(have) / len(have))  # never filled with 0
+    assert mk.n_ranked == 10
+    rk = compare.ranking(VAESTO, "Juva", ["Mäntyharju", "Mikkeli", "Pertunmaa"], year=2025,
+                         store=store)
+    assert rk["name"].tolist() == ["Mikkeli", "Juva", "Mäntyharju", "Pertunmaa"]
+    assert rk["rank"].isna().tolist() == [False, False, True, True]
+    assert rk["status"].tolist()[2:] == [".", "."]
+    assert rk.attrs["n_missing"] == 2 and rk.attrs["mean"] == 51551.0
+
+
+def test_change_and_indexed_series(store):
+    c = compare.compare(VAESTO, "Juva", peers=["Kuhmoinen"], year=2021, store=store)
+    ch = c.change
+    assert (ch.start, ch.end, ch.start_value, ch.end_value) == (2016, 2021, 6421.0, 5887.0)
+    assert ch.absolute == -534.0
+    assert ch.pct == pytest.approx((5887 - 6421) / 6421 * 100)
+    assert ch.groups["peers"].n == 1
+    groups = compare.groups_for("Juva", ["Kuhmoinen", "Rautalampi"], None)
+    s = compare.series_frame(VAESTO, "Juva", groups, store=store, base_year=2016,
+                             years=range(2016, 2022))
+    assert s.loc[2016].tolist() == pytest.approx([100.0] * len(s.columns))
+    assert s.loc[2021, "Juva"] == pytest.approx(5887 / 6421 * 100)
+    assert list(s.columns[:2]) == ["Juva", "Vertailukunnat"]
+
+
+def test_percentile_and_quintiles(store):
+    s = pd.Series(np.arange(1.0, 11.0))
+    assert compare.quintiles(s).tolist() == [1, 1, 2, 2, 3, 3, 4, 4, 5, 5]
+    ties = pd.Series([1.0, 2.0, 2.0, 2.0, 2.0, 3.0, np.nan])
+    q = compare.quintiles(ties)
+    assert q.iloc[1:5].nunique() == 1 and q.isna().tolist()[-1]
+    assert compare.percentile(s, 5.5) == 50.0
+    c = compare.compare(TYOTTOMYYS, "Juva", year=2020, store=store)
+    cross = compare.table("tyottomyysaste", store).cross(2020)
+    assert len(cross) == 309
+    below, equal = (cross < 11.1).sum(), (cross == 11.1).sum()
+    assert equal == 3  # Juva, Kurikka, Sastamala
+    assert c.percentile == pytest.approx(100 * (below + 1.5) / 309)
+    assert c.quintile == compare.quintiles(cross)["178"]
+    country = c.groups["country"]
+    assert country.rank_text.endswith("=") and country.n_with_data == 309
+
+
+def test_year_errors_and_fallback(store):
+    with pytest.raises(NoData, match="2030"):
+        compare.compare(TYOTTOMYYS, "Juva", year=2030, store=store)
+    c = compare.compare(TYOTTOMYYS, "Juva", year=2023, store=store, strict_year=False)
+    assert c.year == 2020 and c.value == 11.1 and "2023" in c.notes[0]
+
+
+def test_country_frames_are_cached_per_store(store):
+    t1 = compare.table("vaesto", store)
+    assert compare.table("vaesto", store) is t1
+    store.reload()
+    t2 = compare.table("vaesto", store)
+    assert t2 is not t1 and t2.values.equals(t1.values)
+
+
+def test_to_dict_is_json_ready(store):
+    import json
+
+    c = compare.compare(TYOTTOMYYS, "Juva", peers=["Imatra"], network=["Juva", "Kuhmo"],
+                        year=2020, store=store)
+    d = json.loads(json.dumps(c.to_dict()))
+    assert d["value"] == 11.1 and d["groups"]["network"]["n_with_data"] == 2
+    assert d["assessment"] == "better" and d["groups"]["peers"]["members"] == ["153"]
+    assert not math.isnan(d["country_sd"])
