@@ -692,7 +692,7 @@ OVERVIEW_COLUMNS = [
 
 def overview(kunta: object, peers: Iterable[object] | None, network: Iterable[object] | None,
              year: int | None = None, store: StoreLike = None,
-             indicators: Iterable[str] | None = None) -> pd.DataFrame:
+             indicators: Iterable[IndicatorLike] | None = None) -> pd.DataFrame:
     """Every catalogue indicator for one municipality: value, year, group means, the country
     figure, the rank among peers, the assessment, the source and a note.
 
@@ -704,10 +704,10 @@ def overview(kunta: object, peers: Iterable[object] | None, network: Iterable[ob
     cat = catalog_mod.catalog()
     m = regions.lookup(kunta)
     grps = groups_for(m, peers, network)
-    ids = list(indicators) if indicators is not None else cat.ids()
+    defs = ([indicator_def(i) for i in indicators] if indicators is not None
+            else list(cat.indicators))
     rows = []
-    for iid in ids:
-        ind = cat.get(iid)
+    for ind in defs:
         theme = cat.theme(ind.theme)
         row = {c: None for c in OVERVIEW_COLUMNS}
         row.update(indicator=ind.id, theme=ind.theme, theme_title=theme.title,
@@ -715,7 +715,7 @@ def overview(kunta: object, peers: Iterable[object] | None, network: Iterable[ob
                    polarity=ind.polarity, kind=ind.kind, relative_index=ind.relative_index,
                    proxy=bool(ind.offline and ind.offline.proxy), has_data=False, status="")
         try:
-            c = compare(ind.id, m, year=year, store=st, strict_year=False, groups=grps)
+            c = compare(ind, m, year=year, store=st, strict_year=False, groups=grps)
         except NoData as exc:
             rows.append(_no_data_row(row, ind, st, exc))
             continue
