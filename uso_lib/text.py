@@ -99,7 +99,7 @@ def population_sentences(kunta: object, peers: Iterable[object] | None, *,
         "worse": "Väestökehitys oli vertailukuntien keskiarvoa heikompi",
         "same": "Väestökehitys oli vertailukuntien keskiarvon tasolla",
     }[verdict or "same"]
-    out.append(f"{judgement}: väkiluvun muutoksella mitattuna {m.name_fi} on "
+    out.append(f"{judgement}. Väkiluvun muutoksella mitattuna {m.name_fi} on "
                f"{len(pool)} kunnan vertailuryhmässä {place}.")
     return out
 
