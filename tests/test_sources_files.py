@@ -1,0 +1,159 @@
+"""The spreadsheet loader: the shipped template, row-by-row validation naming file, row and
+column, CSV and XLSX, and the import into the local store (origin 'file').
+
+Figures are real: Juva (178) population 2021 = 5887 and 2022 = 5769 (Tilastokeskus)."""
+
+from __future__ import annotations
+
+import math
+import shutil
+
+import pytest
+import yaml
+from openpyxl import Workbook, load_workbook
+
+from uso_lib import catalog, config
+from uso_lib.cli import main
+from uso_lib.errors import DataError, UnknownIndicator
+from uso_lib.sources import files
+from uso_lib.store import Store
+
+HEADER = "kunta;vuosi;arvo;indikaattori;lahde;kategoria;tila\n"
+SOURCE = "Tilastokeskus, StatFin 11ra"
+
+
+@pytest.fixture
+def cat(tmp_path):
+    d = tmp_path / "catalog"
+    d.mkdir()
+    shutil.copy(catalog.CATALOG_DIR / "00-themes.yaml", d / "00-themes.yaml")
+    (d / "10-test.yaml").write_text(yaml.safe_dump({"indicators": [
+        {"id": "vaesto", "theme": "vaestokehitys", "row": "1", "label": "Väkiluku",
+         "unit": "henkeä", "kind": "count"},
+        {"id": "vaesto_ika", "theme": "vaestokehitys", "row": "1", "label": "Väestö iän mukaan",
+         "unit": "henkeä", "kind": "count", "categories": {"0-14": "0-14-vuotiaat"}},
+    ]}, allow_unicode=True), encoding="utf-8")
+    return catalog.load(d)
+
+
+def write(tmp_path, text, name="juva.csv"):
+    p = tmp_path / name
+    p.write_text(text, encoding="utf-8")
+    return p
+
+
+def test_shipped_templates_have_the_columns():
+    csv = files.template_path("csv").read_text(encoding="utf-8").splitlines()
+    assert csv == [HEADER.strip()]
+    wb = load_workbook(files.template_path("xlsx"))
+    assert [c.value for c in wb["aineisto"][1]] == list(files.COLUMNS)
+    assert wb["aineisto"].max_row == 1  # empty: no figures in the template
+    assert "ohje" in wb.sheetnames
+
+
+def test_empty_template_is_rejected_clearly(cat):
+    with pytest.raises(DataError, match="no data rows"):
+        files.load(files.template_path("csv"), cat=cat)
+
+
+def test_valid_csv_with_name_code_decimal_comma_and_status(tmp_path, cat):
+    p = write(tmp_path, HEADER
+              + f"Juva;2021;5 887;vaesto;{SOURCE};;\n"
+              + f"178;2022;5769,0;vaesto;{SOURCE};;\n"
+              + f"KU178;2023;;vaesto;{SOURCE};;..\n"
+              + ";;;;;;\n")
+    loaded = files.load(p, cat=cat)
+    df = loaded.frame.set_index("year")
+    assert list(df.index) == [2021, 2022, 2023]
+    assert df.loc[2021, "value"] == 5887.0 and df.loc[2022, "value"] == 5769.0
+    assert math.isnan(df.loc[2023, "value"]) and df.loc[2023, "status"] == ".."
+    assert set(df["kunta"]) == {"178"} and set(df["origin"]) == {"file"}
+    assert set(df["source"]) == {SOURCE} and set(df["table"]) == {"juva.csv"}
+
+
+def test_bad_rows_are_reported_with_file_row_and_column(tmp_path, cat):
+    p = write(tmp_path, HEADER
+              + f"Juvaa;2021;5887;vaesto;{SOURCE};;\n"       # row 2: misspelt name
+              + f"178;2021;viisi;vaesto;{SOURCE};;\n"        # row 3: not a number
+              + f"178;21;5887;vaesto;{SOURCE};;\n"           # row 4: not a year
+              + f"178;2022;5769;vaesto;{SOURCE};;\n"         # row 5: fine
+              + f"178;2022;5769;vaesto;{SOURCE};;\n"         # row 6: duplicate of row 5
+              + "178;2021;;vaesto;;;\n"                      # row 7: no value, no source
+              + f"178;2021;12;vaesto_ika;{SOURCE};99-;\n"    # row 8: unknown category
+              + f"178;2021;12;vaestoo;{SOURCE};;\n")         # row 9: unknown indicator
+    with pytest.raises(files.SpreadsheetError) as info:
+        files.load(p, cat=cat)
+    msg = str(info.value)
+    assert "nothing was imported" in msg
+    assert "juva.csv, row 2, column 'kunta'" in msg and "Did you mean: Juva" in msg
+    assert "juva.csv, row 3, column 'arvo': 'viisi' is not a number" in msg
+    assert "row 4, column 'vuosi'" in msg
+    assert "juva.csv, row 6: duplicates row 5" in msg
+    assert "row 7, column 'arvo'" in msg and "never taken as 0" in msg
+    assert "row 7, column 'lahde'" in msg
+    assert "row 8, column 'kategoria'" in msg and "0-14" in msg
+    assert "row 9, column 'indikaattori'" in msg and "vaesto" in msg
+    assert [(p.row, p.column) for p in info.value.problems][:2] == [(2, "kunta"), (3, "arvo")]
+
+
+def test_missing_column_is_named(tmp_path, cat):
+    p = write(tmp_path, "kunta;vuosi;arvo;indikaattori\n178;2021;5887;vaesto\n")
+    with pytest.raises(files.SpreadsheetError, match=r"row 1, column 'lahde': missing column"):
+        files.load(p, cat=cat)
+
+
+def test_merged_municipality_is_explained(tmp_path, cat):
+    p = write(tmp_path, HEADER + f"Honkajoki;2021;1;vaesto;{SOURCE};;\n")
+    with pytest.raises(files.SpreadsheetError, match="Kankaanpää"):
+        files.load(p, cat=cat)
+
+
+def test_indicator_option_fills_the_column(tmp_path, cat):
+    p = write(tmp_path, "kunta,vuosi,arvo,lahde\nJuva,2021,5887,Tilastokeskus\n")
+    loaded = files.load(p, indicator="vaesto", cat=cat)
+    assert loaded.indicators == ["vaesto"] and loaded.frame["value"].tolist() == [5887.0]
+    with pytest.raises(UnknownIndicator):
+        files.load(p, indicator="vaestoo", cat=cat)
+
+
+def test_xlsx_with_numeric_cells(tmp_path, cat):
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "aineisto"
+    ws.append(list(files.COLUMNS))
+    ws.append([178, 2021, 5887, "vaesto", SOURCE, None, None])
+    ws.append(["Juva", 2022, "5769", "vaesto", SOURCE, None, None])
+    p = tmp_path / "juva.xlsx"
+    wb.save(p)
+    df = files.load(p, cat=cat).frame
+    assert df["kunta"].tolist() == ["178", "178"] and df["value"].tolist() == [5887.0, 5769.0]
+
+
+def test_import_into_store_and_cli(tmp_path, cat, monkeypatch, capsys):
+    monkeypatch.setattr(catalog, "catalog", lambda: cat)
+    p = write(tmp_path, HEADER + f"Juva;2021;5887;vaesto;{SOURCE};;\n")
+    loaded, written = files.import_file(p, store=Store("local"))
+    assert written.name == "file-juva.parquet" and written.exists()
+    assert loaded.summary().to_dict("records")[0]["rows"] == 1
+    obs = Store("local").get("vaesto", "178", 2021)
+    assert obs.value == 5887.0 and obs.origin == "file" and obs.source == SOURCE
+    assert obs.table == "juva.csv"
+    # the command line: import, then `uso data get` sees it
+    p2 = write(tmp_path, HEADER + f"Juva;2022;5769;vaesto;{SOURCE};;\n", "juva2022.csv")
+    assert main(["data", "import", str(p2)]) == 0
+    out = capsys.readouterr().out
+    assert "Imported 1 row(s) from juva2022.csv" in out
+    from uso_lib import store
+    store._DEFAULT.clear()
+    assert main(["data", "get", "vaesto", "--kunta", "Juva", "--year", "2022", "--json"]) == 0
+    got = capsys.readouterr().out
+    assert '"value": 5769.0' in got and '"origin": "file"' in got
+
+
+def test_cli_import_error_has_no_traceback(tmp_path, cat, monkeypatch, capsys):
+    monkeypatch.setattr(catalog, "catalog", lambda: cat)
+    p = write(tmp_path, HEADER + f"Juvaa;2021;5887;vaesto;{SOURCE};;\n")
+    assert main(["data", "import", str(p)]) == 2
+    err = capsys.readouterr().err
+    assert "row 2, column 'kunta'" in err and "Traceback" not in err
+    assert not (config.data_dir() / "store" / "file-juva.parquet").exists()
