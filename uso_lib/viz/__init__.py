@@ -1,6 +1,6 @@
 """The house chart style for uso reports: matplotlib Figures, Finnish throughout.
 
-Every chart function returns a :class:`matplotlib.figure.Figure` (a :class:`~uso_lib.viz.style.
+Every chart function returns a :class:`matplotlib.figure.Figure` (a :class:`~uso_lib.viz.theme.
 Chart`, which a notebook displays as PNG) and requires a ``source`` text, printed under the
 chart as "Lähde: ...". Numbers use :mod:`uso_lib.fmt` (decimal comma, U+00A0 thousands
 separator); the municipality is drawn in one strong colour, comparison municipalities in grey,
@@ -31,7 +31,7 @@ from uso_lib.viz.population import population_pyramid, service_need_change
 from uso_lib.viz.ranking import ranking_bars
 from uso_lib.viz.series import index_frame, indexed_series, projection, time_series
 from uso_lib.viz.structure import commuting, emissions_by_sector, jobs_by_industry
-from uso_lib.viz.style import (
+from uso_lib.viz.theme import (
     HIGHLIGHT,
     NO_DATA,
     PALETTE,

@@ -28,6 +28,20 @@ def require(df: object, columns: Iterable[str], chart: str) -> pd.DataFrame:
     return df
 
 
+def pick(df: pd.DataFrame, given: str | None, candidates: Iterable[str], chart: str) -> str:
+    """The column to use: the one named, or the first candidate the frame has (so the
+    store's ``category``/``value`` work as well as the documented ``group``/``change_pct``).
+    A candidate whose values are all blank (the store's total category ``""``) is skipped."""
+    if given is not None:
+        require(df, [given], chart)
+        return given
+    for c in candidates:
+        if c in df.columns and not df[c].astype(str).str.strip().eq("").all():
+            return c
+    raise DataError(f"{chart}: the input frame needs one of the columns {list(candidates)}; "
+                    f"it has {list(df.columns)}.")
+
+
 def numeric(values: pd.Series, chart: str, column: str) -> pd.Series:
     """Numbers, with blanks and publisher symbols (``..``) as NaN; other text is an error
     because it would otherwise silently vanish from the chart."""

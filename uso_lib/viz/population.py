@@ -17,8 +17,8 @@ from matplotlib.patches import Patch
 
 from uso_lib import fmt
 from uso_lib.errors import DataError
-from uso_lib.viz import style as st
-from uso_lib.viz.frames import numeric, require
+from uso_lib.viz import theme as st
+from uso_lib.viz.frames import numeric, pick, require
 
 MEN_WORDS = {"1", "m", "mies", "miehet", "male", "males", "men", "man"}
 WOMEN_WORDS = {"2", "n", "f", "nainen", "naiset", "female", "females", "women", "woman"}
@@ -91,8 +91,27 @@ def _bin_single_years(df: pd.DataFrame, width: int) -> pd.DataFrame:
     return out[["_sex", "_age_start", "_age_label", "_v"]]
 
 
+def _age_end(label: str) -> float:
+    m = re.fullmatch(r"(\d+)–(\d+)", label)
+    if m:
+        return float(m.group(2))
+    return np.inf if label.endswith("+") else float(label)
+
+
+def _check_overlap(df: pd.DataFrame, chart: str) -> None:
+    """Overlapping groups ("0-4" and "0-6") would be drawn on top of each other and sum to
+    more than the population."""
+    for _sex_name, part in df.groupby("_sex"):
+        spans = sorted({(a, _age_end(lab), lab) for a, lab in
+                        zip(part["_age_start"], part["_age_label"], strict=True)})
+        for (_a0, e0, l0), (a1, _e1, l1) in zip(spans, spans[1:], strict=False):
+            if a1 <= e0:
+                raise DataError(f"{chart}: the age groups {l0} and {l1} overlap; pass one set "
+                                "of groups (e.g. the five-year groups only).")
+
+
 @st.styled
-def population_pyramid(frame: pd.DataFrame, *, age: str = "age", sex: str = "sex",
+def population_pyramid(frame: pd.DataFrame, *, age: str | None = None, sex: str | None = None,
                        value: str = "value", compare: pd.DataFrame | None = None,
                        compare_label: str = "Koko maa", share: bool = False,
                        bin_width: int | None = None, unit: str = "henkeä",
@@ -100,22 +119,35 @@ def population_pyramid(frame: pd.DataFrame, *, age: str = "age", sex: str = "sex
                        source: str) -> Figure:
     """Men to the left, women to the right, youngest at the bottom.
 
-    ``frame``: ``age`` (group labels or single years), ``sex`` (miehet/naiset, 1/2,
-    male/female), ``value`` (persons). Without a ``sex`` column (or with totals only, as in the
-    StatFin projection 14wx) the chart is a one-sided age profile. Single years are grouped
+    ``frame``: ``age`` (group labels or single years), ``sex`` (miehet/naiset, 1/2, m/n,
+    male/female), ``value`` (persons). The store's ``category`` works too, also in its
+    ``"m:0-4"`` / ``"n:95-"`` sex-and-age form (``vaesto_ikaryhmittain``). Without a sex (or
+    with totals only, as in the StatFin projection 14wx) the chart is a one-sided age profile.
+    Age groups must not overlap (pass five-year groups, not also "0-6"). Single years are grouped
     into ``bin_width`` years (default 5 when there are more than 30 ages). ``share=True``
     shows each group as % of the whole population, which makes ``compare`` (same shape, e.g.
     the whole country) comparable; it is drawn as an outline."""
     chart = "population_pyramid"
-    require(frame, [age, value], chart)
+    require(frame, [value], chart)
 
     def prepare(df: pd.DataFrame) -> pd.DataFrame:
+        age_col = pick(df, age, ("age", "ika", "category"), chart)
+        sex_col = sex if sex is not None else next(
+            (c for c in ("sex", "sukupuoli") if c in df.columns), None)
+        ages = df[age_col].astype(str).str.strip()
         out = pd.DataFrame({"_v": numeric(df[value], chart, value)}, index=df.index)
-        out["_sex"] = [_sex(s) for s in df[sex]] if sex in df.columns else ""
-        keys = [age_key(a) for a in df[age]]
+        if sex_col is not None:
+            out["_sex"] = [_sex(s) for s in df[sex_col]]
+        elif ages.str.contains(":").all():  # the store's "m:0-4"
+            parts = ages.str.split(":", n=1, expand=True)
+            out["_sex"] = [_sex(s) for s in parts[0]]
+            ages = parts[1]
+        else:
+            out["_sex"] = ""
+        keys = [age_key(a) for a in ages]
         out["_age_start"] = [k[0] for k in keys]
         out["_age_label"] = [k[1] for k in keys]
-        single = df[age].astype(str).str.strip().str.fullmatch(r"\d+(\+)?").all()
+        single = ages.str.fullmatch(r"\d+(\+)?").all()
         n_ages = out["_age_start"].nunique()
         width = bin_width or (5 if single and n_ages > 30 else None)
         if width and single:
@@ -127,6 +159,7 @@ def population_pyramid(frame: pd.DataFrame, *, age: str = "age", sex: str = "sex
                             f"{row['_sex'] or 'total'}; filter to one area and year first.")
         if set(out["_sex"]) - {""} and (out["_sex"] == "").any():
             out = out[out["_sex"] != ""]  # a total row beside men and women: drop, not add
+        _check_overlap(out, chart)
         if share:
             total = out["_v"].sum(min_count=1)
             out["_v"] = out["_v"] / total * 100
@@ -195,8 +228,8 @@ def population_pyramid(frame: pd.DataFrame, *, age: str = "age", sex: str = "sex
 
 
 @st.styled
-def service_need_change(frame: pd.DataFrame, *, group: str = "group",
-                        value: str = "change_pct", start: str | None = "start",
+def service_need_change(frame: pd.DataFrame, *, group: str | None = None,
+                        value: str | None = None, start: str | None = "start",
                         end: str | None = "end", base_year: int | None = None,
                         horizon: int | None = None, decimals: int = 1,
                         title: str | None = None, subtitle: str | None = None,
@@ -205,9 +238,12 @@ def service_need_change(frame: pd.DataFrame, *, group: str = "group",
 
     ``frame``: one row per age group in display order: ``group`` ("0-6", "7-15", "16-18",
     "75+", "85+" get the brochure's service names) and ``change_pct``; optional ``start`` and
-    ``end`` persons are written beside the change ("−12,3 % (312 → 274)")."""
+    ``end`` persons are written beside the change ("−12,3 % (312 → 274)"). The store's
+    ``category``/``value`` columns (``palvelutarpeiden_muutos`` for one year) work as is."""
     chart = "service_need_change"
-    require(frame, [group, value], chart)
+    require(frame, [], chart)
+    group = pick(frame, group, ("group", "ryhma", "category"), chart)
+    value = pick(frame, value, ("change_pct", "muutos_pct", "value"), chart)
     df = frame.reset_index(drop=True)
     change = numeric(df[value], chart, value).to_numpy()
     names = []

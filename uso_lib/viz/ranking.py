@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
-from uso_lib.viz import style as st
+from uso_lib.viz import theme as st
 from uso_lib.viz.frames import numeric, require
 
 ROW = 0.27  # inches per bar

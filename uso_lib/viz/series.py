@@ -16,7 +16,7 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
 from uso_lib.errors import DataError
-from uso_lib.viz import style as st
+from uso_lib.viz import theme as st
 from uso_lib.viz.frames import wide
 
 PLOT_HEIGHT = 2.5  # inches

@@ -18,8 +18,8 @@ from matplotlib.patches import Patch
 
 from uso_lib import fmt
 from uso_lib.errors import DataError
-from uso_lib.viz import style as st
-from uso_lib.viz.frames import SERIES_COLUMNS, numeric, require
+from uso_lib.viz import theme as st
+from uso_lib.viz.frames import SERIES_COLUMNS, numeric, pick, require
 from uso_lib.viz.series import reference_style
 
 # TOL 2008 sections, shortened for a chart label (Statistics Finland's names, abridged).
@@ -67,39 +67,60 @@ def _series_col(df: pd.DataFrame, series: str | None) -> str | None:
     return next((c for c in SERIES_COLUMNS if c in df.columns and df[c].nunique() > 1), None)
 
 
+ALIASES = {"info": "Informaatiosektori"}
+TOTAL_WORDS = {"", "yhteensä", "yht", "total", "sss", "kaikki"}
+
+
 @st.styled
 def jobs_by_industry(frame: pd.DataFrame, *, category: str = "category", value: str = "value",
                      series: str | None = None, highlight: str | None = None,
-                     values: str = "count", top: int | None = None, decimals: int = 1,
-                     title: str | None = None, subtitle: str | None = None,
-                     source: str) -> Figure:
-    """Share (%) of jobs by TOL industry, largest first, unknown industry last.
+                     values: str = "count", labels: Mapping[str, str] | None = None,
+                     top: int | None = None, decimals: int = 1, title: str | None = None,
+                     subtitle: str | None = None, source: str) -> Figure:
+    """Share (%) by TOL industry, largest first, unknown industry last (jobs, or e.g. the
+    enterprise stock: the title says what).
 
-    ``frame``: ``category`` (TOL letter or "C Teollisuus (10-33)") and ``value``. With
-    ``values="count"`` (jobs) the shares are computed from the series' own total; with
-    ``"share"`` the values are already %. An optional series column (``name``; e.g. the
-    municipality and "Koko maa") draws the ``highlight`` series (default the first) as bars
-    and the others as markers for comparison. ``top`` keeps the largest industries."""
+    ``frame``: ``category`` (TOL letter, "C Teollisuus (10-33)", or any name; ``labels``
+    maps codes to display names, e.g. the catalogue's ``categories``) and ``value``. With
+    ``values="count"`` shares are taken of the series' total row (category ``""``, as the
+    store keeps totals) -- so a partial breakdown (the store's seven named industries) is
+    right -- or, without a total row, of the sum of the categories given, and the chart says
+    so. With ``"share"`` the values are already %. An optional series column (``name``;
+    e.g. the municipality and "Koko maa") draws the ``highlight`` series (default the first)
+    as bars and the others as markers. ``top`` keeps the largest industries."""
     chart = "jobs_by_industry"
     require(frame, [category, value], chart)
     if values not in ("count", "share"):
         raise ValueError("values must be 'count' or 'share'")
     col = _series_col(frame, series)
+    cats = frame[category].fillna("").astype(str).str.strip()
     df = pd.DataFrame({"_v": numeric(frame[value], chart, value).to_numpy(),
                        "_s": frame[col].astype(str).to_numpy() if col else "",
-                       "_cat": frame[category].to_numpy()})
-    labels = [tol_label(c) for c in df["_cat"]]
-    df["_code"] = [code for code, _ in labels]
-    df["_label"] = [label for _, label in labels]
+                       "_cat": cats.to_numpy(),
+                       "_total": cats.str.lower().isin(TOTAL_WORDS).to_numpy()})
+    names = [("", labels[c]) if labels and c in labels else
+             ("", ALIASES[c.lower()]) if c.lower() in ALIASES else tol_label(c)
+             for c in df["_cat"]]
+    df["_code"] = [code for code, _ in names]
+    df["_label"] = [label for _, label in names]
     order_series = list(dict.fromkeys(df["_s"]))
     hl = str(highlight) if highlight is not None else order_series[0]
     if hl not in order_series:
         raise DataError(f"{chart}: no series {hl!r}; the series are {order_series}.")
+    if df[df["_total"]].duplicated("_s").any():
+        raise DataError(f"{chart}: more than one total row in a series.")
+    parts = df[~df["_total"]]
     if values == "count":
-        totals = df.groupby("_s")["_v"].transform(lambda v: v.sum(min_count=1))
-        df["_share"] = df["_v"] / totals * 100
+        total = df[df["_total"]].set_index("_s")["_v"]
+        summed = parts.groupby("_s")["_v"].sum(min_count=1)
+        denom = parts["_s"].map(total).where(parts["_s"].isin(total.index),
+                                             parts["_s"].map(summed))
+        df = parts.assign(_share=parts["_v"] / denom * 100)
+        if not set(order_series) <= set(total.index):
+            note = "osuus näytettyjen luokkien summasta"
+            subtitle = f"{subtitle}; {note}" if subtitle else note.capitalize()
     else:
-        df["_share"] = df["_v"]
+        df = parts.assign(_share=parts["_v"])
     if df.duplicated(["_s", "_label"]).any():
         raise DataError(f"{chart}: an industry appears twice in one series; filter the "
                         "frame to one municipality and year.")
@@ -195,17 +216,20 @@ def commuting_kind(category: object) -> str:
 
 
 @st.styled
-def commuting(frame: pd.DataFrame, *, category: str = "category", value: str = "value",
+def commuting(frame: pd.DataFrame, *, category: str | None = None, value: str = "value",
               year: str = "year", unit: str = "henkeä", title: str | None = None,
               subtitle: str | None = None, source: str) -> Figure:
     """Working in the own municipality, in-commuting and out-commuting.
 
     ``frame``: ``category`` (in / out / own, see :func:`commuting_kind`; other categories
     are drawn with their own names) and ``value`` (employed persons), optionally ``year``.
+    Store rows work as they are: the flows are the indicators ``asuinkunnassa_tyossakayvat``,
+    ``tulopendelointi``, ``lahtopendelointi`` (used when ``category`` is blank).
     One year: three labelled bars and the net commuting (in − out); several years: one line
     per flow."""
     chart = "commuting"
-    require(frame, [category, value], chart)
+    require(frame, [value], chart)
+    category = pick(frame, category, ("category", "flow", "indicator"), chart)
     df = pd.DataFrame({"_v": numeric(frame[value], chart, value).to_numpy(),
                        "_cat": frame[category].astype(str).to_numpy(),
                        "_y": frame[year].to_numpy() if year in frame.columns else 0})
@@ -297,18 +321,32 @@ def _commuting_lines(df, flows, years, unit, title, subtitle, source) -> Figure:
 # --- emissions ---------------------------------------------------------------------------
 
 _SECTOR_CODE = re.compile(r"^\d[\w().\-]*\s+(?=\D)")
+# the store's category codes for kasvihuonekaasupaastot (Statistics Finland 121z sectors)
+SECTORS = {
+    "energia_pl_liikenne": "Energia (pl. kotimaan liikenne)",
+    "liikenne": "Kotimaan liikenne",
+    "teollisuus": "Teollisuusprosessit ja tuotteet",
+    "maatalous": "Maatalous",
+    "jatteet": "Jätteiden käsittely",
+}
 
 
-def sector_label(category: object) -> str:
-    """``"1A3 Kotimaan liikenne"`` -> ``"Kotimaan liikenne"``: the inventory codes mean
-    nothing to a council member."""
-    return _SECTOR_CODE.sub("", str(category).strip(), count=1)
+def sector_label(category: object, labels: Mapping[str, str] | None = None) -> str:
+    """``"1A3 Kotimaan liikenne"`` -> ``"Kotimaan liikenne"`` (the inventory codes mean
+    nothing to a council member); store codes (``liikenne``) -> their Finnish names."""
+    text = str(category).strip()
+    if labels and text in labels:
+        return labels[text]
+    if text in SECTORS:
+        return SECTORS[text]
+    return _SECTOR_CODE.sub("", text, count=1)
 
 
 @st.styled
 def emissions_by_sector(frame: pd.DataFrame, *, year: str = "year", category: str = "category",
                         value: str = "value", unit: str = "kt CO\u2082-ekv.", decimals: int = 0,
                         totals: Mapping[int, float] | pd.Series | None = None,
+                        labels: Mapping[str, str] | None = None,
                         title: str | None = None, subtitle: str | None = None,
                         source: str) -> Figure:
     """Emissions stacked by sector, one bar per year, the total written on top.
@@ -317,17 +355,26 @@ def emissions_by_sector(frame: pd.DataFrame, *, year: str = "year", category: st
     without transport + transport, not both with the energy total) and ``value``. Sectors keep
     the order of their first appearance. A year whose sectors are all missing shows
     "ei tietoa"; a total is written only when every sector of that year has a figure.
-    ``totals`` (year -> the publisher's own total) replaces the sum of the rounded sector
-    figures in the labels, so the chart agrees with the published total."""
+    The publisher's own total -- a row with category ``""`` (as the store keeps it) or
+    ``totals`` (year -> total) -- replaces the sum of the rounded sector figures in the
+    labels, so the chart agrees with the published total. ``labels`` maps category codes to
+    display names (the store's codes have Finnish names built in)."""
     chart = "emissions_by_sector"
     require(frame, [year, category, value], chart)
+    cats = frame[category].fillna("").astype(str).str.strip()
     df = pd.DataFrame({"_y": frame[year].to_numpy(),
-                       "_c": [sector_label(c) for c in frame[category]],
+                       "_c": [sector_label(c, labels) for c in cats],
                        "_v": numeric(frame[value], chart, value).to_numpy()})
     try:
         df["_y"] = df["_y"].astype(int)
     except (TypeError, ValueError) as exc:
         raise DataError(f"{chart}: column {year!r} must hold years: {exc}") from exc
+    is_total = cats.str.lower().isin(TOTAL_WORDS).to_numpy()
+    if is_total.any() and totals is None:
+        totals = df[is_total].set_index("_y")["_v"]
+        if totals.index.duplicated().any():
+            raise DataError(f"{chart}: more than one total row for a year.")
+    df = df[~is_total]
     if df.duplicated(["_y", "_c"]).any():
         raise DataError(f"{chart}: a sector appears twice for one year; filter the frame to "
                         "one municipality.")
@@ -361,7 +408,7 @@ def emissions_by_sector(frame: pd.DataFrame, *, year: str = "year", category: st
         given = pd.Series(totals, dtype="float64")
         given.index = [int(y) for y in given.index]
         sums = given.reindex(data.index)
-        complete = sums.notna().to_numpy()
+        complete = sums.notna().to_numpy()  # a published total stands even if a sector lacks
     for xi, total, full, none_ in zip(x, sums, complete, empty, strict=True):
         if none_:
             ax.annotate(st.NO_DATA, (xi, 0), xytext=(0, 3), textcoords="offset points",
