@@ -8,6 +8,7 @@ from __future__ import annotations
 import math
 import shutil
 
+import pandas as pd
 import pytest
 import yaml
 from openpyxl import Workbook, load_workbook
@@ -16,7 +17,7 @@ from uso_lib import catalog, config
 from uso_lib.cli import main
 from uso_lib.errors import DataError, UnknownIndicator
 from uso_lib.sources import files
-from uso_lib.store import Store
+from uso_lib.store import Store, normalize
 
 HEADER = "kunta;vuosi;arvo;indikaattori;lahde;kategoria;tila\n"
 SOURCE = "Tilastokeskus, StatFin 11ra"
@@ -135,9 +136,9 @@ def test_import_into_store_and_cli(tmp_path, cat, monkeypatch, capsys):
     loaded, written = files.import_file(p, store=Store("local"))
     assert written.name == "file-juva.parquet" and written.exists()
     assert loaded.summary().to_dict("records")[0]["rows"] == 1
-    obs = Store("local").get("vaesto", "178", 2021)
-    assert obs.value == 5887.0 and obs.origin == "file" and obs.source == SOURCE
-    assert obs.table == "juva.csv"
+    rows = normalize(pd.read_parquet(written)).to_dict("records")
+    assert [(r["kunta"], r["year"], r["value"], r["origin"], r["source"], r["table"])
+            for r in rows] == [("178", 2021, 5887.0, "file", SOURCE, "juva.csv")]
     # the command line: import, then `uso data get` sees it
     p2 = write(tmp_path, HEADER + f"Juva;2022;5769;vaesto;{SOURCE};;\n", "juva2022.csv")
     assert main(["data", "import", str(p2)]) == 0

@@ -226,7 +226,7 @@ class HttpClient:
     def __init__(self, name: str, base_url: str, *, cache: HttpCache | None = None,
                  use_cache: bool = True, limiter: RateLimiter | None = None,
                  connect_timeout: float = CONNECT_TIMEOUT, read_timeout: float = READ_TIMEOUT,
-                 max_retries: int = 3, connect_retries: int = 1, backoff: float = 2.0,
+                 max_retries: int = 3, connect_retries: int = 1, backoff: float = 1.0,
                  max_backoff: float = 60.0, sleep: Callable[[float], None] = time.sleep,
                  fresh: bool = False, session: requests.Session | None = None) -> None:
         self.name = name
@@ -251,8 +251,8 @@ class HttpClient:
         return self.notes + (self.cache.warnings if self.cache else [])
 
     def url(self, path: str = "") -> str:
-        path = path.lstrip("/")
-        return f"{self.base_url}/{path}" if path else self.base_url + "/"
+        """``""`` is the base URL itself, ``"/"`` the base as a folder (``.../fi/``)."""
+        return f"{self.base_url}/{path.lstrip('/')}" if path else self.base_url
 
     def get(self, path: str = "", params: dict | list | None = None, *,
             what: str | None = None) -> Fetched:

@@ -232,7 +232,7 @@ class PxWeb:
         """The server's limits; also sets the rate limiter to them. Defaults if unreachable."""
         if self._limits is None:
             try:
-                doc = self.client.get("", params="config", what="PxWeb limits (?config)").json()
+                doc = self.client.get("/", params="config", what="PxWeb limits (?config)").json()
                 self._limits = Limits(
                     max_values=int(doc.get("maxValues", Limits.max_values)),
                     max_cells=int(doc.get("maxCells", doc.get("maxValues", Limits.max_cells))),
@@ -240,7 +240,8 @@ class PxWeb:
                     time_window=float(doc.get("timeWindow", Limits.time_window)),
                     observed=True)
             except (SourceError, AttributeError, TypeError, ValueError) as exc:
-                self.client.notes.append(f"PxWeb limits unavailable ({exc}); using the "
+                why = exc.message if isinstance(exc, SourceError) else str(exc)
+                self.client.notes.append(f"PxWeb limits unavailable ({why}); using the "
                                          "documented defaults.")
                 self._limits = Limits()
             self.client.limiter.configure(self._limits.max_calls, self._limits.time_window)
@@ -248,7 +249,7 @@ class PxWeb:
 
     def browse(self, path: str = "") -> list[dict]:
         """A folder's items: ``[{"id", "type" ("l" folder / "t" table), "text", "updated"}]``."""
-        doc = self.client.get(path.strip("/"), what=f"PxWeb folder {path or '/'}").json()
+        doc = self.client.get(path.strip("/") or "/", what=f"PxWeb folder {path or '/'}").json()
         if not isinstance(doc, list):
             raise SourceError(f"PxWeb folder {path or '/'}: expected a list of items.")
         return doc
