@@ -182,3 +182,61 @@ def test_to_dict_is_json_ready(store):
     assert d["value"] == 11.1 and d["groups"]["network"]["n_with_data"] == 2
     assert d["assessment"] == "better" and d["groups"]["peers"]["members"] == ["153"]
     assert not math.isnan(d["country_sd"])
+
+
+# -- the command line ------------------------------------------------------------------------
+@pytest.fixture
+def snapshot_env(store, monkeypatch):
+    """Point the CLI's embedded snapshot at the store built from the raw files."""
+    monkeypatch.setenv("USO_SNAPSHOT_DIR", str(store.snapshot_dir))
+    return {"USO_SNAPSHOT_DIR": str(store.snapshot_dir)}
+
+
+def test_cli_compare_juva_population_json(store, snapshot_env, uso):
+    """The issue's example, as a user runs it: Juva's value, the peers used, their mean and
+    Juva's rank, agreeing with the store."""
+    import json
+
+    r = uso("compare", "Juva", "--indicator", "vaesto", "--year", "2021", "--json",
+            env=snapshot_env)
+    assert r.returncode == 0, r.stderr
+    d = json.loads(r.stdout)
+    assert (d["kunta"], d["name"], d["year"], d["value"]) == ("178", "Juva", 2021, 5887)
+    codes = [p["code"] for p in d["peers"]["peers"]]
+    assert len(codes) == 9 and "178" not in codes
+    assert d["peers"]["method"] == "suggested"  # params/network.yaml gives Juva no verrokit
+    pop = compare.table("vaesto", store).cross(2021)
+    assert d["peer_mean"] == pytest.approx(pop[codes].mean())
+    assert d["rank"] == 1 + int((pop[codes] > 5887).sum()) and d["n_ranked"] == 10
+    ranked = [row["kunta"] for row in d["ranking"]]
+    assert sorted(ranked) == sorted(codes + ["178"])
+    assert d["source"] == "Tilastokeskus, StatFin 11re (väestö 31.12.), 2021"
+
+
+def test_cli_ranking_table_like_the_brochure(snapshot_env, capsys):
+    from uso_lib.cli import main
+
+    rc = main(["compare", "Juva", "--indicator", "tyottomyysaste", "--year", "2020",
+               "--peers", "Kurikka,Sastamala,Eurajoki,Imatra"])
+    out = capsys.readouterr().out
+    assert rc == 0
+    lines = [ln for ln in out.splitlines() if ln.strip()]
+    body = lines[lines.index(next(ln for ln in lines if ln.startswith("----"))) + 1:]
+    assert body[0].split()[:2] == ["1", "Eurajoki"]
+    assert [ln.split()[0] for ln in body[1:4]] == ["2=", "2=", "2="]
+    assert "» Juva" in out
+    assert "Vrt. kunnat ka.  13,1\u00a0%" in out  # (11.1 + 11.1 + 9.4 + 20.6) / 4
+
+
+def test_cli_whole_picture_and_bad_peers(snapshot_env, capsys):
+    from uso_lib.cli import main
+
+    rc = main(["compare", "Juva", "--peers", "Kuhmoinen,Rautalampi", "--network", "none"])
+    out = capsys.readouterr().out
+    assert rc == 0
+    assert "vertailukunnat (annettu parametreissa): Kuhmoinen, Rautalampi" in out
+    assert "Väestökehitys" in out and "Kunnan talous" in out
+    assert "Juva menetti vuosina 2020–2025 väestöstään" in out
+    rc = main(["compare", "Juva", "--peers", "Kuhmoinen,Juva"])
+    err = capsys.readouterr().err
+    assert rc == 2 and "--peers[2]" in err and "Traceback" not in err

@@ -101,3 +101,15 @@ def test_no_given_peers_means_suggested(store):
     assert sel.method == "suggested" and len(sel.codes()) == 9
     assert sel.suggestion is not None and sel.codes() == sel.suggestion.codes()
     assert sel.to_dict()["method_fi"].startswith("ehdotettu")
+
+
+def test_cli_peers_juva_json(store, uso):
+    r = uso("peers", "Juva", "--json", env={"USO_SNAPSHOT_DIR": str(store.snapshot_dir)})
+    assert r.returncode == 0, r.stderr
+    d = json.loads(r.stdout)
+    assert d["kunta"] == "178" and len(d["peers"]) == 9
+    assert all(p["code"] != "178" and p["name"] != "Juva" for p in d["peers"])
+    for p in d["peers"]:
+        assert p["distance"] > 0 and p["profile"]["vaesto"] > 0
+        assert set(p["profile"]) == set(d["profile"])
+    assert d["peers"] == peers.suggest("Juva", store=store).to_dict()["peers"]

@@ -6,6 +6,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+import pandas as pd
+
 from uso_lib import compare, fmt, indices, peers, regions, text
 from uso_lib.cli._output import print_json, print_table
 
@@ -95,7 +97,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
         return _one(args, st, m, sel, network)
     ov = compare.overview(m, sel.codes(), network, year=args.year, store=st)
     if args.json:
-        cols = [c for c in ov.columns]
+        cols = list(ov.columns)
         print_json({"kunta": m.code, "name": m.name_fi, "peers": sel.to_dict(),
                     "network": network, "year": args.year,
                     "indicators": [{c: _plain(r[c]) for c in cols} for _, r in ov.iterrows()],
@@ -111,11 +113,10 @@ def cmd_compare(args: argparse.Namespace) -> int:
         for _, r in part.iterrows():
             u, d = r["unit"], int(r["decimals"])
             label = r["label"] + (" (indeksi)" if r["relative_index"] else "")
-            rows.append([label, _yr(r["year"]), text.figure(r["value"], u, d),
+            rows.append([label, _yr(r["year"]), _shown(r),
                          text.figure(r["peer_mean"], u, d), text.figure(r["network_mean"], u, d),
                          text.figure(r["country"], u, d),
-                         _rank(r), r["assessment_fi"] or ("ei tietoa" if not r["has_data"]
-                                                          else "")])
+                         _rank(r), "" if _missing(r["assessment_fi"]) else r["assessment_fi"]])
         print_table(rows, ["indikaattori", "vuosi", "arvo", "vrt. kunnat ka.", "verkosto ka.",
                            "koko maa", "sija", "arvio"])
     print()
@@ -125,25 +126,29 @@ def cmd_compare(args: argparse.Namespace) -> int:
     return 0
 
 
-def _plain(v):
-    if v is None or (isinstance(v, float) and v != v):
-        return None
-    try:
-        import pandas as pd
+def _missing(v) -> bool:
+    return v is None or (pd.api.types.is_scalar(v) and bool(pd.isna(v)))
 
-        if v is pd.NA:
-            return None
-    except ImportError:  # pragma: no cover
-        pass
-    return v
+
+def _plain(v):
+    """JSON-ready scalars: missing (NaN, <NA>) -> None, numpy -> Python."""
+    if _missing(v):
+        return None
+    return v.item() if hasattr(v, "item") else v
+
+
+def _shown(r) -> str:
+    if r["has_data"]:
+        return text.figure(r["value"], r["unit"], int(r["decimals"]))
+    return "ei tietoa" + (f" ({r['status']})" if r["status"] else "")
 
 
 def _yr(y) -> str:
-    return "" if y is None or y != y or str(y) == "<NA>" else str(int(y))
+    return "" if _missing(y) else str(int(y))
 
 
 def _rank(r) -> str:
-    if r["peer_rank_text"] in (None, "–") or r["peer_n"] is None or str(r["peer_n"]) == "<NA>":
+    if _missing(r["peer_rank_text"]) or r["peer_rank_text"] == "–" or _missing(r["peer_n"]):
         return ""
     return f"{r['peer_rank_text']}/{int(r['peer_n']) + 1}"
 
