@@ -1,0 +1,304 @@
+"""Warm Jupyter kernels for the report factory.
+
+Starting a kernel and importing pandas, matplotlib and uso_lib into it costs seconds; running a
+report notebook in an already warm kernel costs only the notebook's own work. A
+:class:`WarmKernel` is started once, pre-imports the modules the notebook imports, and between
+two reports restores a clean state: the user namespace is wiped (``%reset -f``) and the
+process-wide settings a notebook can change (working directory, environment variables,
+``sys.path``, matplotlib rcParams and backend, pandas and numpy options, warning filters, the
+root logger, open figures) are put back as they were right after the warm-up. Imported modules
+and uso_lib's read-only caches (registry, catalogue, the loaded store) are shared on purpose:
+they are the same for every report of a run. ``tests/test_batch.py`` proves that nothing a
+report does is visible to the next one.
+
+A kernel is driven from one thread only (its client lives on that thread's event loop), which
+is how the factory uses it: one warm kernel per worker thread.
+"""
+
+from __future__ import annotations
+
+import ast
+import contextlib
+import math
+import os
+import signal
+import tempfile
+from pathlib import Path
+
+import nbformat
+from jupyter_client.kernelspec import KernelSpecManager
+from nbclient import NotebookClient
+from nbclient.exceptions import CellExecutionError, DeadKernelError
+
+PREFERRED_KERNELS = ("uso", "python3")
+
+# Runs once in a fresh kernel: keeps what "clean" means in a module that survives %reset.
+_BASELINE_SRC = r'''
+import copy as _copy, logging as _logging, os as _os, sys as _sys, warnings as _warnings
+
+def capture():
+    global environ, cwd, path, filters, root_level, root_handlers, rc, backend, np_print
+    global np_err, pd_options, inline_formats
+    environ, cwd, path = dict(_os.environ), _os.getcwd(), list(_sys.path)
+    filters = list(_warnings.filters)
+    root = _logging.getLogger()
+    root_level, root_handlers = root.level, list(root.handlers)
+    rc = backend = np_print = np_err = pd_options = inline_formats = None
+    if "matplotlib" in _sys.modules:
+        import matplotlib
+        with _warnings.catch_warnings():
+            _warnings.simplefilter("ignore")
+            rc = _copy.deepcopy(dict(matplotlib.rcParams))
+        backend = matplotlib.get_backend()
+    if "numpy" in _sys.modules:
+        import numpy
+        np_print, np_err = numpy.get_printoptions(), numpy.geterr()
+    if "pandas" in _sys.modules:
+        import pandas
+        pd_options = {}
+        for key in pandas._config.config._registered_options:
+            if key in pandas._config.config._deprecated_options:
+                continue
+            try:
+                pd_options[key] = _copy.deepcopy(pandas.get_option(key))
+            except Exception:
+                pass
+    if "matplotlib_inline.backend_inline" in _sys.modules:
+        from matplotlib_inline.config import InlineBackend
+        inline_formats = set(InlineBackend.instance().figure_formats)
+
+def restore(workdir):
+    with _warnings.catch_warnings():
+        _warnings.simplefilter("ignore")
+        _os.chdir(cwd)
+        _os.environ.clear()
+        _os.environ.update(environ)
+        _sys.path[:] = path
+        root = _logging.getLogger()
+        root.setLevel(root_level)
+        root.handlers[:] = root_handlers
+        if "matplotlib" in _sys.modules:
+            import matplotlib
+            import matplotlib.pyplot as plt
+            plt.close("all")
+            if backend is not None and matplotlib.get_backend() != backend:
+                plt.switch_backend(backend)
+            if rc is not None:
+                matplotlib.rcParams.clear()
+                dict.update(matplotlib.rcParams, _copy.deepcopy(rc))
+        if np_print is not None:
+            import numpy
+            numpy.set_printoptions(**np_print)
+            numpy.seterr(**np_err)
+        if pd_options is not None:
+            import pandas
+            for key, value in pd_options.items():
+                try:
+                    if pandas.get_option(key) != value:
+                        pandas.set_option(key, value)
+                except Exception:
+                    pass
+        if inline_formats is not None:
+            from matplotlib_inline.backend_inline import set_matplotlib_formats
+            set_matplotlib_formats(*inline_formats)
+    _warnings.filters[:] = filters
+    _warnings._filters_mutated()
+    _os.chdir(workdir)
+'''
+
+_WARMUP = """\
+import sys as _s, types as _t
+{imports}
+_b = _t.ModuleType("_uso_baseline")
+exec(compile({src!r}, "<uso-baseline>", "exec"), _b.__dict__)
+_b.capture()
+_s.modules["_uso_baseline"] = _b
+del _s, _t, _b
+"""
+
+# The previous report's folder is gone by now: leave it before %reset looks at the cwd.
+_RESET = """\
+import os as _o
+_o.chdir({workdir!r})
+%reset -f
+import sys as _s
+_s.modules["_uso_baseline"].restore({workdir!r})
+del _s
+"""
+
+
+class KernelStartError(RuntimeError):
+    """The kernel could not be started or warmed up."""
+
+
+def kernel_name(preferred: str | None = None) -> str:
+    """The kernel to run reports in: ``preferred`` if given, else uso's own kernel (installed
+    by ``make setup``), else the default ``python3``."""
+    specs = KernelSpecManager().find_kernel_specs()
+    if preferred:
+        if preferred not in specs:
+            raise KernelStartError(f"No Jupyter kernel named {preferred!r} "
+                                   f"(installed: {', '.join(sorted(specs))}).")
+        return preferred
+    for name in PREFERRED_KERNELS:
+        if name in specs:
+            return name
+    raise KernelStartError("No Python Jupyter kernel is installed; run `make setup` "
+                           "(it installs the 'uso' kernel).")
+
+
+def notebook_imports(nb: nbformat.NotebookNode) -> list[str]:
+    """Top-level modules a notebook imports, so the warm-up can import them ahead of time.
+    Lines with IPython magics are skipped; a cell that does not parse is ignored."""
+    mods: list[str] = []
+    for cell in nb.cells:
+        if cell.cell_type != "code":
+            continue
+        src = "\n".join(ln for ln in cell.source.splitlines()
+                        if not ln.lstrip().startswith(("%", "!")))
+        try:
+            tree = ast.parse(src)
+        except SyntaxError:
+            continue
+        for node in tree.body:
+            if isinstance(node, ast.Import):
+                mods += [a.name for a in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+                mods.append(node.module)
+    return list(dict.fromkeys(mods))
+
+
+class WarmKernel:
+    """One kernel process that runs report after report with a clean namespace each time."""
+
+    def __init__(self, name: str | None = None, *, imports: list[str] | None = None,
+                 startup_timeout: float = 120, max_uses: int = 200) -> None:
+        self.name = kernel_name(name)
+        self.imports = list(imports or [])
+        self.startup_timeout = startup_timeout
+        self.max_uses = max_uses
+        self.uses = 0
+        self._client: NotebookClient | None = None
+        self._log: tempfile._TemporaryFileWrapper | None = None
+        self.language_info: dict = {}
+
+    # -- life cycle ---------------------------------------------------------------------
+    @property
+    def started(self) -> bool:
+        return self._client is not None
+
+    @property
+    def pid(self) -> int | None:
+        km = self._client.km if self._client else None
+        prov = getattr(km, "provisioner", None)
+        proc = getattr(prov, "process", None)
+        return getattr(proc, "pid", None)
+
+    def start(self) -> WarmKernel:
+        """Start the kernel, import the notebook's modules and record the clean state."""
+        nb = nbformat.v4.new_notebook()
+        wait = math.ceil(self.startup_timeout)
+        client = NotebookClient(nb, kernel_name=self.name, startup_timeout=wait, timeout=wait,
+                                shutdown_kernel="immediate")
+        self._log = tempfile.TemporaryFile(mode="w+", prefix="uso-kernel-")
+        try:
+            client.km = client.create_kernel_manager()
+            client.start_new_kernel(cwd=tempfile.gettempdir(), stdout=self._log,
+                                    stderr=self._log)
+            client.start_new_kernel_client()
+            self._client = client
+            info = client.wait_for_reply(client.kc.kernel_info())
+            self.language_info = (info or {}).get("content", {}).get("language_info", {})
+            imports = "\n".join(
+                f"try:\n    import {m}\nexcept Exception:\n    pass" for m in self.imports)
+            self.run_code(_WARMUP.format(imports=imports, src=_BASELINE_SRC))
+        except Exception as exc:
+            tail = self.log_tail()
+            self.shutdown()
+            raise KernelStartError(f"The {self.name!r} kernel did not start: {exc}"
+                                   + (f"\n{tail}" if tail else "")) from exc
+        return self
+
+    def log_tail(self, lines: int = 15) -> str:
+        if self._log is None or self._log.closed:
+            return ""
+        try:
+            self._log.flush()
+            self._log.seek(0)
+            return "\n".join(self._log.read().splitlines()[-lines:])
+        except (OSError, ValueError):
+            return ""
+
+    def alive(self) -> bool:
+        km = self._client.km if self._client else None
+        proc = getattr(getattr(km, "provisioner", None), "process", None)
+        return proc is not None and proc.poll() is None
+
+    def shutdown(self) -> None:
+        pid = self.pid
+        client, self._client = self._client, None
+        if client is not None and client.km is not None:
+            try:
+                client._cleanup_kernel()
+            except Exception:  # already dead or half started: make sure it is gone
+                self._kill(pid)
+        if self._log is not None:
+            self._log.close()
+            self._log = None
+
+    def kill_from_any_thread(self) -> None:
+        """Stop the kernel from a thread that does not own it: a signal and the removal of
+        its connection file, without touching the owner's event loop or sockets."""
+        self._kill(self.pid)
+        km = self._client.km if self._client else None
+        if km is not None:
+            with contextlib.suppress(Exception):
+                km.cleanup_connection_file()
+
+    def kill(self) -> None:
+        """Stop the kernel now (a cell that ran past its time-out is still running in it)."""
+        self._kill(self.pid)
+        self.shutdown()
+
+    @staticmethod
+    def _kill(pid: int | None) -> None:
+        if pid:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except (ProcessLookupError, PermissionError):
+                pass
+
+    # -- running ------------------------------------------------------------------------
+    def run_code(self, code: str) -> None:
+        """Run code outside any notebook (warm-up, reset); an error is a KernelStartError."""
+        assert self._client is not None, "kernel not started"
+        cell = nbformat.v4.new_code_cell(code)
+        self._client.nb = nbformat.v4.new_notebook(cells=[cell])
+        try:
+            self._client.execute_cell(cell, 0, store_history=False)
+        except CellExecutionError as exc:
+            raise KernelStartError(f"preparing the kernel failed: {exc.ename}: {exc.evalue}"
+                                   ) from None
+        except DeadKernelError:
+            raise KernelStartError("the kernel died while it was being prepared") from None
+
+    def prepare(self, workdir: str | os.PathLike) -> None:
+        """Wipe the previous report's state and move into ``workdir`` for the next one."""
+        self.run_code(_RESET.format(workdir=str(Path(workdir))))
+
+    def client_for(self, nb: nbformat.NotebookNode, timeout: float | None) -> NotebookClient:
+        """The notebook client, pointed at ``nb``, with fresh per-notebook trackers."""
+        assert self._client is not None, "kernel not started"
+        client = self._client
+        client.nb = nb
+        client.timeout = None if timeout is None else max(1, math.ceil(timeout))
+        client.reset_execution_trackers()
+        if self.language_info:
+            nb.metadata["language_info"] = self.language_info
+        return client
+
+    def __enter__(self) -> WarmKernel:
+        return self.start()
+
+    def __exit__(self, *exc) -> None:
+        self.shutdown()

@@ -1,0 +1,352 @@
+"""Run a parameterised report notebook and turn it into one self-contained HTML file.
+
+Execution is in-process: papermill's parameter injection (the same ``injected-parameters`` cell
+the papermill command line writes) and nbclient driving a :class:`~uso_lib.kernels.WarmKernel`,
+cell by cell, so a failure names the cell of the template notebook. The HTML comes from
+nbconvert's HTMLExporter with the code, the prompts, the parameter cells and every stderr
+stream (warnings) removed, wrapped in uso's own page (``templates/report.html.j2``): Finnish
+``lang``, a table of contents from the h2/h3 headings, a print style sheet, images as data URIs
+and no external resources, so the file can be mailed or archived on its own.
+
+Every file is written atomically (:func:`atomic_write`): a reader sees the old file or the new
+one, never half of one, also when the process is killed.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import re
+import shutil
+import tempfile
+import threading
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+from urllib.parse import unquote
+
+import nbformat
+from bs4 import BeautifulSoup
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
+from nbconvert import HTMLExporter
+from nbconvert.preprocessors import Preprocessor
+from papermill.parameterize import parameterize_notebook
+
+from uso_lib import __version__
+from uso_lib.errors import OutputError, UsoError
+from uso_lib.kernels import KernelStartError, WarmKernel, notebook_imports
+
+TEMPLATES = Path(__file__).resolve().parent / "templates"
+HIDDEN_TAGS = ("injected-parameters", "parameters")
+TITLE_PREFIX = "Tilanneanalyysi"
+
+
+class RenderError(UsoError):
+    """A report could not be rendered; says which cell failed and with what exception."""
+
+    reason = "error"
+
+    def __init__(self, message: str, *, cell: int | None = None, ename: str = "",
+                 evalue: str = "", hint: str | None = None) -> None:
+        super().__init__(message, hint=hint)
+        self.cell, self.ename, self.evalue = cell, ename, evalue
+
+
+class RenderTimeout(RenderError):
+    reason = "timeout"
+
+
+class KernelDied(RenderError):
+    """The kernel process vanished mid-report (out of memory, a crash, killed)."""
+
+    reason = "kernel-died"
+
+
+class NotebookError(RenderError):
+    """The template notebook itself is missing or not a notebook."""
+
+    reason = "notebook"
+
+
+@dataclass
+class Rendered:
+    """One rendered report, still in memory: the factory decides where it goes."""
+
+    html: bytes
+    files: dict[str, bytes] = field(default_factory=dict)  # appendix file name -> content
+    seconds: float = 0.0
+
+
+# -- notebook in --------------------------------------------------------------------------
+def read_notebook(source: str | os.PathLike, *, text: str | None = None) -> nbformat.NotebookNode:
+    """The template notebook, with the metadata papermill expects on every cell."""
+    path = Path(source)
+    try:
+        raw = text if text is not None else path.read_text(encoding="utf-8")
+        nb = nbformat.reads(raw, as_version=4)
+    except FileNotFoundError:
+        raise NotebookError(f"Report notebook not found: {path}",
+                            hint="Give the notebook with --notebook PATH.") from None
+    except Exception as exc:  # nbformat raises several types for broken JSON
+        raise NotebookError(f"{path} is not a readable Jupyter notebook: {exc}") from exc
+    nb = nbformat.v4.upgrade(nb) or nb
+    nb.metadata.setdefault("papermill", {"default_parameters": {}, "parameters": {},
+                                         "environment_variables": {}})
+    for cell in nb.cells:
+        cell.metadata.setdefault("tags", [])
+        cell.metadata.setdefault("papermill", {})
+    return nb
+
+
+def parameterize(nb: nbformat.NotebookNode, params: Mapping[str, object],
+                 kernel_name: str) -> nbformat.NotebookNode:
+    """A copy of ``nb`` with papermill's injected-parameters cell after the parameters cell."""
+    copy = nbformat.from_dict(nb)
+    return parameterize_notebook(copy, dict(params), kernel_name=kernel_name, language="python")
+
+
+# -- execution ----------------------------------------------------------------------------
+def _template_cell(nb: nbformat.NotebookNode, index: int) -> int:
+    """1-based number of executed cell ``index`` in the template notebook (the injected
+    parameters cell does not exist there)."""
+    injected = next((i for i, c in enumerate(nb.cells)
+                     if "injected-parameters" in c.metadata.get("tags", [])), None)
+    return index + 1 - (1 if injected is not None and index > injected else 0)
+
+
+def _first_line(cell: nbformat.NotebookNode) -> str:
+    line = next((ln.strip() for ln in cell.source.splitlines() if ln.strip()), "")
+    return line if len(line) <= 60 else line[:57] + "..."
+
+
+def execute(nb: nbformat.NotebookNode, kernel: WarmKernel, *, workdir: str | os.PathLike,
+            timeout: float | None = None) -> nbformat.NotebookNode:
+    """Run every cell of ``nb`` in ``kernel`` (after wiping the previous report's state),
+    with ``workdir`` as the working directory and ``timeout`` seconds for the whole notebook.
+    Raises RenderError / RenderTimeout / KernelDied; after the latter two the kernel is gone."""
+    kernel.prepare(workdir)
+    kernel.uses += 1
+    client = kernel.client_for(nb, timeout)
+    deadline = None if not timeout else time.monotonic() + timeout
+    for index, cell in enumerate(nb.cells):
+        number = _template_cell(nb, index)
+        if deadline is not None:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                kernel.kill()
+                raise RenderTimeout(f"timed out after {timeout:g} s before cell {number}",
+                                    cell=number)
+            client.timeout = max(1, math.ceil(left))
+        try:
+            client.execute_cell(cell, index, execution_count=client.code_cells_executed + 1)
+        except CellExecutionError as exc:
+            raise RenderError(
+                f"cell {number} ({_first_line(cell)}) raised {exc.ename}: {exc.evalue}",
+                cell=number, ename=exc.ename, evalue=exc.evalue) from None
+        except CellTimeoutError:
+            kernel.kill()
+            raise RenderTimeout(f"timed out after {timeout:g} s in cell {number} "
+                                f"({_first_line(cell)})", cell=number) from None
+        except DeadKernelError:
+            kernel.shutdown()
+            raise KernelDied(f"the kernel died in cell {number} ({_first_line(cell)})",
+                             cell=number) from None
+    return nb
+
+
+# -- HTML out -----------------------------------------------------------------------------
+class _DropNoise(Preprocessor):
+    """Removes stderr streams (warnings, log lines) and code cells left without output."""
+
+    def preprocess(self, nb, resources):
+        cells = []
+        for cell in nb.cells:
+            if cell.cell_type == "code":
+                cell.outputs = [o for o in cell.get("outputs", [])
+                                if not (o.get("output_type") == "stream"
+                                        and o.get("name") == "stderr")]
+                if not cell.outputs:
+                    continue
+            cells.append(cell)
+        nb.cells = cells
+        return nb, resources
+
+
+_local = threading.local()
+
+
+def _exporter() -> HTMLExporter:
+    """One exporter per thread (nbconvert exporters keep state while they run)."""
+    if getattr(_local, "exporter", None) is None:
+        exp = HTMLExporter(template_name="basic", exclude_input=True,
+                           exclude_input_prompt=True, exclude_output_prompt=True,
+                           embed_images=True)
+        exp.register_preprocessor(_DropNoise(), enabled=True)
+        _local.exporter = exp
+    return _local.exporter
+
+
+@cache
+def _page_env() -> Environment:
+    return Environment(loader=FileSystemLoader(TEMPLATES),
+                       autoescape=select_autoescape(["html", "j2"]), keep_trailing_newline=True)
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^\w]+", "-", text, flags=re.UNICODE).strip("-").lower() or "osio"
+
+
+def _structure(body: str) -> tuple[BeautifulSoup, list[dict]]:
+    """Make every h1-h3 id unique (a heading keeps the id it has, so links made by the report
+    itself still resolve; one without an id, or with a taken one, gets a readable new one) and
+    collect the table of contents from the h2/h3 headings."""
+    soup = BeautifulSoup(body, "html.parser")
+    for tag in soup.find_all(class_="celltag_parameters"):  # empty shell of the hidden cell
+        tag.decompose()
+    headings = soup.find_all(["h1", "h2", "h3"])
+    used: set[str] = {t["id"] for t in soup.find_all(id=True) if t not in headings}
+    used.add("toc-title")
+    toc: list[dict] = []
+    for h in headings:
+        anchors = h.find_all("a", class_="anchor-link")
+        text = " ".join(h.get_text(" ", strip=True).removesuffix("¶").split())
+        for a in anchors:  # the ¶ is not part of the heading's text
+            text = " ".join(text.replace(a.get_text(strip=True), "").split())
+        # nbconvert percent-encodes non-ASCII ids ("V%C3%A4est%C3%B6"); a link written by hand
+        # ("#Väestö") only finds the decoded form, and an encoded link finds both.
+        ident = unquote(h.get("id") or "")
+        h["id"] = ident
+        for a in anchors:
+            a["href"] = f"#{ident}"
+        if not ident or ident in used:
+            base = _slug(ident or text)
+            ident, n = base, 1
+            while ident in used:
+                n += 1
+                ident = f"{base}-{n}"
+            h["id"] = ident
+            for a in anchors:
+                a["href"] = f"#{ident}"
+        used.add(ident)
+        if h.name in ("h2", "h3"):
+            toc.append({"id": ident, "text": text, "level": int(h.name[1])})
+    return soup, toc
+
+
+def _place_toc(soup: BeautifulSoup, nav: str) -> bool:
+    """Put the table of contents right after the block that holds the first h1 (the report's
+    title). Returns False when there is no h1 (the page template then adds title and nav)."""
+    h1 = soup.find("h1")
+    if h1 is None:
+        return False
+    block = h1
+    while block.parent is not None and block.parent is not soup:
+        block = block.parent
+    block.insert_after(BeautifulSoup(nav, "html.parser"))
+    return True
+
+
+def page_title(name: str) -> str:
+    return f"{TITLE_PREFIX}: {name}"
+
+
+def to_html(nb: nbformat.NotebookNode, *, title: str) -> str:
+    """The executed notebook as one self-contained HTML page."""
+    body, _ = _exporter().from_notebook_node(nb)
+    soup, toc = _structure(body)
+    env = _page_env()
+    nav = env.get_template("toc.html.j2").render(toc=toc) if toc else ""
+    placed = _place_toc(soup, nav) if nav else False
+    css = (TEMPLATES / "report.css").read_text(encoding="utf-8")
+    return env.get_template("report.html.j2").render(
+        title=title, body=str(soup), nav="" if placed else nav,
+        has_h1=soup.find("h1") is not None, css=css, version=__version__)
+
+
+# -- files --------------------------------------------------------------------------------
+def atomic_write(path: str | os.PathLike, data: bytes | str) -> Path:
+    """Write ``data`` to ``path`` through a temporary file in the same folder and a rename, so
+    the file is complete or absent; on any error the temporary file is removed."""
+    path = Path(path)
+    if isinstance(data, str):
+        data = data.encode("utf-8")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    except OSError as exc:
+        raise OutputError(f"Cannot write {path}: {exc.strerror or exc}",
+                          hint="Check the folder's permissions or choose another --out.") from exc
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    except BaseException as exc:
+        Path(tmp).unlink(missing_ok=True)
+        if isinstance(exc, OSError):
+            raise OutputError(f"Cannot write {path}: {exc.strerror or exc}; nothing was left "
+                              "behind.", hint="Check free disk space and permissions.") from exc
+        raise
+    return path
+
+
+# -- one report ---------------------------------------------------------------------------
+def render_to_memory(nb: nbformat.NotebookNode, params: Mapping[str, object], *,
+                     kernel: WarmKernel, title: str, appendix_stem: str | None = None,
+                     timeout: float | None = None,
+                     inputs: Mapping[str, str | bytes] | None = None) -> Rendered:
+    """Execute ``nb`` with ``params`` in ``kernel`` and export it. The kernel works in a fresh
+    private folder that holds ``inputs`` (file name -> content, e.g. the network file the
+    ``verkosto`` parameter names); with ``appendix_stem`` the ``liite`` parameter is set to
+    that stem (relative to the folder) and the files the notebook writes as ``<stem>.*`` are
+    returned alongside the HTML, ready to be placed next to it. Relative paths keep the
+    parameters, and so the report, the same wherever and whenever it is rendered."""
+    start = time.perf_counter()
+    params = dict(params)
+    if appendix_stem is not None:
+        params["liite"] = appendix_stem
+    work = Path(tempfile.mkdtemp(prefix="uso-render-"))
+    try:
+        for name, data in (inputs or {}).items():
+            target = work / Path(name).name
+            if isinstance(data, str):
+                target.write_text(data, encoding="utf-8")
+            else:
+                target.write_bytes(data)
+        executed = execute(parameterize(nb, params, kernel.name), kernel, workdir=work,
+                           timeout=timeout)
+        html = to_html(executed, title=title).encode("utf-8")
+        files = {}
+        if appendix_stem is not None:
+            for p in sorted(work.iterdir()):
+                if p.is_file() and p.name.startswith(appendix_stem + "."):
+                    files[p.name] = p.read_bytes()
+        return Rendered(html=html, files=files, seconds=time.perf_counter() - start)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def render(notebook: str | os.PathLike, params: Mapping[str, object], out: str | os.PathLike,
+           *, title: str, timeout: float | None = None, kernel_name: str | None = None,
+           appendix: bool = True) -> Path:
+    """Render one report to ``out`` (an .html path) in a kernel of its own. The factory
+    (:mod:`uso_lib.batch`) does the same with warm kernels; this is the simple path for
+    scripts. Appendix files land next to ``out`` with the same stem."""
+    out = Path(out)
+    nb = read_notebook(notebook)
+    stem = out.stem if appendix else None
+    try:
+        kernel = WarmKernel(kernel_name, imports=notebook_imports(nb)).start()
+    except KernelStartError as exc:
+        raise RenderError(str(exc)) from exc
+    try:
+        done = render_to_memory(nb, params, kernel=kernel, title=title, appendix_stem=stem,
+                                timeout=timeout)
+    finally:
+        kernel.shutdown()
+    for name, data in done.files.items():
+        atomic_write(out.parent / name, data)
+    return atomic_write(out, done.html)

@@ -1,0 +1,116 @@
+"""``reports/index.html``: every report of the output folder with its headline figures.
+
+The page lists, per municipality, the latest population and its change over the report's
+default period (:data:`uso_lib.compare.DEFAULT_SPAN` years), the unemployment rate, links to
+the report and its data appendix, and then the municipalities whose report failed with the
+reason. The figures come from the same store the reports use (via :mod:`uso_lib.compare`),
+each with its year and source; a missing figure is shown as missing, never as zero. Every
+string is escaped by Jinja's autoescape (names, error messages and parameters can contain
+anything).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from functools import cache
+
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+
+from uso_lib import __version__, compare, fmt
+from uso_lib.errors import UsoError
+from uso_lib.render import TEMPLATES, atomic_write
+from uso_lib.store import Store
+
+POPULATION = "vaesto"
+UNEMPLOYMENT = ("tyottomat_tyonhakijat_osuus", "tyottomyysaste")  # the first the store has
+
+
+@dataclass
+class Figure:
+    text: str
+    year: int | None = None
+    note: str = ""  # the source, shown as a tooltip and in the notes below the table
+
+
+@cache
+def _env() -> Environment:
+    return Environment(loader=FileSystemLoader(TEMPLATES),
+                       autoescape=select_autoescape(["html", "j2"]))
+
+
+def _table(ids: tuple[str, ...], store: Store) -> compare.Table | None:
+    for ind in ids:
+        try:
+            tab = compare.table(ind, store)
+        except UsoError:
+            tab = None
+        if tab is not None and tab.years:
+            return tab
+    return None
+
+
+def _source(tab: compare.Table, kunta: str, year: int) -> str:
+    meta = tab.meta(kunta, year)
+    return compare.source_text(meta["source"], meta["table"], year)
+
+
+def headline(kunta: str, store: Store) -> dict[str, Figure]:
+    """Population, its change and the unemployment rate of one municipality."""
+    out = {"vaesto": Figure(fmt.MISSING), "muutos": Figure(fmt.MISSING),
+           "tyottomyys": Figure(fmt.MISSING)}
+    pop = _table((POPULATION,), store)
+    if pop is not None:
+        end = pop.years[-1]
+        value, status = pop.value(kunta, end)
+        out["vaesto"] = Figure(fmt.number(value, 0, missing=status or fmt.MISSING), end,
+                               _source(pop, kunta, end))
+        period = compare.default_period(pop, kunta, end)
+        if period and not math.isnan(value):
+            ch = compare.change(pop, kunta, *period)
+            out["muutos"] = Figure(fmt.change_pct(ch.pct), end,
+                                   f"{period[0]}–{period[1]}; {_source(pop, kunta, end)}")
+    un = _table(UNEMPLOYMENT, store)
+    if un is not None:
+        end = un.years[-1]
+        value, status = un.value(kunta, end)
+        out["tyottomyys"] = Figure(fmt.with_unit(value, "%", 1, missing=status or fmt.MISSING),
+                                   end, _source(un, kunta, end))
+    return out
+
+
+def write_index(out, manifest: dict, *, aineisto: str = "snapshot") -> list[str]:
+    """Write ``out/index.html`` from the manifest; returns warnings (figures unavailable)."""
+    warnings: list[str] = []
+    store = None
+    try:
+        store = Store(aineisto)
+        store.frame  # noqa: B018 - load once here, so a broken store is one warning
+    except UsoError as exc:
+        warnings.append(f"index.html has no headline figures: {exc}")
+        store = None
+    reports, failed = [], []
+    for key, e in manifest.get("reports", {}).items():
+        row = {"key": key, "name": e.get("name") or key, "kunta": e.get("kunta") or "",
+               "file": e.get("file"), "appendix": e.get("appendix") or [],
+               "error": e.get("error") or "", "reason": e.get("reason") or "",
+               "cell": e.get("cell"), "previous": e.get("previous"),
+               "rendered": (e.get("rendered") or "")[:10]}
+        if e.get("status") == "ok" and e.get("file") and (out / e["file"]).is_file():
+            row["figures"] = headline(row["kunta"], store) if store is not None else {}
+            reports.append(row)
+        elif e.get("status") != "ok":
+            failed.append(row)
+    reports.sort(key=lambda r: r["name"])
+    failed.sort(key=lambda r: r["name"])
+    years = {k: sorted({r["figures"][k].year for r in reports
+                        if r.get("figures") and r["figures"][k].year})
+             for k in ("vaesto", "muutos", "tyottomyys")}
+    sources = sorted({f.note.split("; ")[-1] for r in reports for f in r.get("figures", {}).values()
+                      if f.note})
+    html = _env().get_template("index.html.j2").render(
+        reports=reports, failed=failed, years=years, sources=sources,
+        run=manifest.get("run") or {}, version=__version__, aineisto=aineisto,
+        css=(TEMPLATES / "report.css").read_text(encoding="utf-8"))
+    atomic_write(out / "index.html", html)
+    return warnings
