@@ -240,3 +240,50 @@ def test_cli_whole_picture_and_bad_peers(snapshot_env, capsys):
     rc = main(["compare", "Juva", "--peers", "Kuhmoinen,Juva"])
     err = capsys.readouterr().err
     assert rc == 2 and "--peers[2]" in err and "Traceback" not in err
+
+
+# -- composite indices -------------------------------------------------------------------------
+def test_vitality_index_components_and_centring(store):
+    from uso_lib import indices
+
+    vi = indices.vitality_index(store)
+    used = {c.key: (c.indicator, c.start, c.end) for c in vi.available()}
+    assert used == {"vaesto": ("vaesto", 2020, 2025),
+                    "tyopaikat": ("tyopaikat", 2015, 2020),
+                    "huoltosuhde": ("taloudellinen_huoltosuhde", 2015, 2020),
+                    "koulutus": ("korkea_aste_osuus", 2015, 2020)}
+    assert any("tulojen" in n.lower() for n in vi.notes)  # no income series: said so
+    f = vi.frame
+    assert f["value"].mean() == pytest.approx(0, abs=1e-12)
+    for key in used:
+        assert f[key].mean() == pytest.approx(0, abs=1e-9)
+        assert f[key].std(ddof=1) == pytest.approx(1)
+    j = vi.for_kunta("Juva")
+    raw = {c["key"]: c["raw"] for c in j["components"]}
+    assert raw["vaesto"] == pytest.approx((5569 - 5932) / 5932 * 100)  # 2020 -> 2025
+    assert raw["tyopaikat"] == pytest.approx((1817 - 2151) / 2151 * 100)
+    assert raw["huoltosuhde"] == pytest.approx(178.2 - 171.1)
+    assert raw["koulutus"] == pytest.approx(20.2 - 17.7)
+    zs = [c["scaled"] for c in j["components"]]
+    raw_index = f[list(used)].mean(axis=1)
+    assert j["value"] == pytest.approx(sum(zs) / 4 - raw_index.mean())
+    # a rise in the dependency ratio counts against: Juva's +7.1 points gives a negative z
+    assert raw["huoltosuhde"] > f["huoltosuhde_raw"].mean() and j["components"][2]["scaled"] < 0
+    # Pertunmaa has no 2025 population (published merged): three components, still an index
+    p = vi.for_kunta("Pertunmaa")
+    assert p["n_components"] == 3 and p["value"] is not None
+    assert [c["available"] for c in p["components"]] == [False, True, True, True]
+    assert indices.vitality_index(store) is vi  # cached per store
+
+
+def test_wellbeing_scaling_country_mean_100(store):
+    from uso_lib import indices
+
+    wi = indices.wellbeing_index(store, components=[TYOTTOMYYS])
+    f = wi.frame
+    assert f["tyottomyysaste"].mean() == pytest.approx(100.0)
+    mean = compare.table("tyottomyysaste", store).cross(2020).mean()
+    # lower is better: 200 - 100 * value / mean (Juva 11.1 % below the mean scores above 100)
+    assert f.at["178", "tyottomyysaste"] == pytest.approx(200 - 100 * 11.1 / mean)
+    assert f.at["178", "value"] > 100
+    assert wi.own_label.startswith("uso:n oma")

@@ -31,6 +31,7 @@ Both are computed once per store for the whole country and cached.
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 
 import numpy as np
@@ -215,22 +216,26 @@ def wellbeing_components(store: compare.StoreLike = None) -> list[catalog_mod.In
     return out
 
 
-def wellbeing_index(store: compare.StoreLike = None) -> IndexResult:
-    """Hyvinvointi-indeksi for every municipality (cached per store)."""
+def wellbeing_index(store: compare.StoreLike = None, *,
+                    components: Iterable[compare.IndicatorLike] | None = None) -> IndexResult:
+    """Hyvinvointi-indeksi for every municipality (cached per store). ``components``: other
+    indicators than the catalogue's wellbeing ones (not cached)."""
     st = compare.get_store(store)
+    if components is not None:
+        return _wellbeing(st, [compare.indicator_def(c) for c in components])
     cache = compare.cache_for(st).misc
     if "wellbeing_index" not in cache:
-        cache["wellbeing_index"] = _wellbeing(st)
+        cache["wellbeing_index"] = _wellbeing(st, wellbeing_components(st))
     return cache["wellbeing_index"]
 
 
-def _wellbeing(st) -> IndexResult:
+def _wellbeing(st, comps: list[catalog_mod.Indicator]) -> IndexResult:
     codes = regions.registry().codes()
     frame = pd.DataFrame(index=pd.Index(codes, name="kunta"))
     infos: list[ComponentInfo] = []
-    for ind in wellbeing_components(st):
+    for ind in comps:
         tab = compare.table(ind.id, st)
-        years = _covered_years(tab)
+        years = _covered_years(tab) if tab is not None else []
         info = ComponentInfo(ind.id, ind.label, None, None, None, 0,
                              polarity=ind.polarity)
         if not years:
