@@ -126,3 +126,32 @@ def test_unknown_indicator_fails_with_its_id(server, regions, csv_text):
     server.route("GET", "/rest/1.1/indicators/127", httpfake.Reply(404, json={"e": "none"}))
     [res] = sotkanet.fetch(make(server), [indicator()])
     assert res.origin == "failed" and "Sotkanet indicator 127" in res.error
+
+
+def test_merged_municipalities_summed_into_the_2023_division(csv_text, regions):
+    codes, _ = sotkanet.region_codes(regions)
+    df = sotkanet.parse_csv(csv_text)
+    rows, _ = sotkanet.store_rows(df, codes, indicator(), origin="live",
+                                  retrieved="2026-07-01", vintage="")
+    got = rows.set_index("kunta")["value"]
+    # Honkajoki (099, 1889) joined Kankaanpää (214, 12224) in 2021
+    assert got["214"] == 1889.0 + 12224.0 and "099" not in got.index
+    # a rate cannot be summed: the merged municipality's own figure is left out, with a note
+    rate = indicator().model_copy(update={"kind": "rate"})
+    rows, notes = sotkanet.store_rows(df, codes, rate, origin="live", retrieved="2026-07-01",
+                                      vintage="")
+    assert rows.set_index("kunta")["value"]["214"] == 12224.0
+    assert any("left out" in n and "214" in n for n in notes)
+
+
+def test_later_merger_is_reported(csv_text, regions):
+    codes, _ = sotkanet.region_codes(regions)
+    df = sotkanet.parse_csv(csv_text)
+    pertunmaa = next(r["id"] for r in regions if r["category"] == "KUNTA" and r["code"] == "588")
+    # data already published in the 2025 division carry no Pertunmaa of their own
+    _, notes = sotkanet.store_rows(df[df["region"] != pertunmaa], codes, indicator(),
+                                   origin="live", retrieved="2026-07-01", vintage="")
+    assert any("include Pertunmaa (588" in n and "kept under 507" in n for n in notes)
+    _, notes = sotkanet.store_rows(df, codes, indicator(), origin="live",
+                                   retrieved="2026-07-01", vintage="")
+    assert not any("Pertunmaa" in n for n in notes)

@@ -109,9 +109,14 @@ def refresh(ids: list[str] | None = None, *, cat: Catalog | None = None,
         results = get(sid).fetch(service, inds)
         client: HttpClient = service.client
         report.calls[sid] = client.calls
+        by_id = {i.id: i for i in inds}
         for res in results:
             if res.origin != "failed" and res.rows == 0:
                 res.origin, res.error = "failed", "the answer held no municipal figures"
+            live = by_id[res.indicator].live
+            if res.origin == "failed" and not live.confirmed and live.note:
+                res.notes.append(f"{res.source}: the catalogue's live definition is not "
+                                 f"confirmed yet: {live.note}")
             if res.origin != "failed":
                 report.written.append(store.write_local(res.frame, f"live-{res.indicator}"))
             report.results.append(res)

@@ -81,12 +81,13 @@ def map_regions(frame: pd.DataFrame, *, kind: str, division: int | None,
     out = frame.copy()
     out["kunta"] = out["kunta"].map(mapping)
     out = out[out["kunta"].notna()]
-    if division is not None and division > reg.division:
-        for mg in regions.mergers():
-            if reg.division < mg.year <= division and mg.into in set(out["kunta"]):
-                notes.append(f"{what}: the table uses the {division} division, so the figures "
-                             f"of {mg.into} include {mg.name} ({mg.code}, merged in {mg.year}); "
-                             f"kept under {mg.into}.")
+    # A merger after the store's division cannot be undone: when the publisher's data already
+    # join the two (the merged code is absent), the figures stay under the new code -- say so.
+    for mg in regions.mergers():
+        later = mg.year > reg.division and (division is None or mg.year <= division)
+        if later and mg.into in codes and mg.code not in codes:
+            notes.append(f"{what}: the publisher's figures of {mg.into} include {mg.name} "
+                         f"({mg.code}, merged into it in {mg.year}); kept under {mg.into}.")
     key = [c for c in out.columns if c not in ("value", "status")]
     dup = out.duplicated(key, keep=False)
     if not dup.any():

@@ -112,7 +112,8 @@ class TableMeta:
 
     @property
     def division(self) -> int | None:
-        """The regional division year encoded in the region variable's code, if any."""
+        """The regional division year: encoded in the region variable's code since 2026
+        (``alue_23_20260101``); for older tables None (unknown)."""
         reg = self.region
         m = _DIVISION.search(reg.code) if reg else None
         return int(m.group(1)) if m else None
