@@ -19,6 +19,7 @@ from matplotlib.colors import to_hex
 
 from uso_lib import viz
 from uso_lib.errors import DataError
+from uso_lib.store import Store
 from uso_lib.viz import theme as st
 
 NBSP = "\u00a0"
@@ -45,12 +46,12 @@ def by_gid(fig, gid: str) -> list:
     return [a for a in fig.findobj() if getattr(a, "get_gid", lambda: None)() == gid]
 
 
-def ytick_order(ax) -> list[str]:
-    """Tick labels from the top of the chart down."""
-    ticks = sorted(zip(ax.get_yticks(), [t.get_text() for t in ax.get_yticklabels()],
-                       strict=True), key=lambda p: p[0])
-    inverted = ax.get_ylim()[0] > ax.get_ylim()[1]
-    return [t for _, t in (ticks if inverted else ticks[::-1])]
+def row_order(fig) -> list[str]:
+    """The bar charts' row names from the top of the chart down."""
+    ax = fig.axes[0]
+    rows = [t for t in ax.texts if t.get_gid() == "uso-row"]
+    return [t.get_text() for t in sorted(rows, key=lambda t: -ax.transData.transform(
+        (0, t.xy[1]))[1])]
 
 
 # --- real data fixtures ------------------------------------------------------------------
@@ -101,8 +102,7 @@ def test_ranking_reproduces_the_brochure_chart():
     df = hyte_frame().sample(frac=1, random_state=3)  # input order must not matter
     fig = viz.ranking_bars(df, highlight="Tornio", mean=True, unit="€", decimals=1,
                            title="HYTE-€, vertailukunnat 2020", source=HYTE_SOURCE)
-    ax = fig.axes[0]
-    assert ytick_order(ax) == [n for n, _ in HYTE]  # best first; the 17,0 tie by name
+    assert row_order(fig) == [n for n, _ in HYTE]  # best first; the 17,0 tie by name
     values = [t.get_text() for t in by_gid(fig, "uso-value")]
     assert values[0] == f"19,7{NBSP}€"
     assert values[-1] == f"11,4{NBSP}€"
@@ -122,7 +122,7 @@ def test_ranking_highlight_is_the_one_strong_colour():
     assert set(colours) == {st.HIGHLIGHT, st.PEER}
     tornio = [b for b in bars if to_hex(b.get_facecolor()) == st.HIGHLIGHT]
     assert len(tornio) == 1 and tornio[0].get_width() == pytest.approx(16.6)
-    bold = [t.get_text() for t in fig.axes[0].get_yticklabels() if t.get_fontweight() == "bold"]
+    bold = [t.get_text() for t in by_gid(fig, "uso-row") if t.get_fontweight() == "bold"]
     assert bold == ["Tornio"]
 
 
@@ -131,7 +131,7 @@ def test_ranking_missing_value_is_listed_not_drawn_as_zero():
                            unit="€", source=HYTE_SOURCE)
     ax = fig.axes[0]
     assert len(ax.patches) == 10  # no bar for Juva, not even a zero-length one
-    assert ytick_order(ax)[-1] == "Juva"
+    assert row_order(fig)[-1] == "Juva"
     assert [t.get_text() for t in by_gid(fig, "uso-missing")] == ["ei tietoa"]
     # the mean is over the municipalities with data only
     assert f"Vrt. kunnat ka. 17,1{NBSP}€" in texts(fig)
@@ -145,7 +145,7 @@ def test_ranking_takes_compare_frames_and_lower_is_better():
     fig = viz.ranking_bars(df, polarity="lower_better", unit="%", mean=10.0,
                            mean_label="Koko maa", source="Tilastokeskus, StatFin 12r5, 2021")
     ax = fig.axes[0]
-    assert ytick_order(ax) == ["Hirvensalmi", "Juva", "Enonkoski"]
+    assert row_order(fig) == ["Hirvensalmi", "Juva", "Enonkoski"]
     hl = [b for b in ax.patches if to_hex(b.get_facecolor()) == st.HIGHLIGHT]
     assert [b.get_width() for b in hl] == [pytest.approx(9.6)]
     assert f"Koko maa 10,0{NBSP}%" in texts(fig)
@@ -282,7 +282,7 @@ def test_pyramid_from_alueaikasarjat_juva_2019(aas):
     women_w = [p.get_width() for p in women]
     assert sum(men_w) == pytest.approx(-3080) and sum(women_w) == pytest.approx(3036)
     assert juva["Miesten lukumäärä"] == 3080 and juva["Naisten lukumäärä"] == 3036
-    order = ytick_order(ax)
+    order = row_order(fig)
     assert order[0] == "95+" and order[-1] == "0–4"  # youngest at the bottom
     # the oldest men: 2 persons aged 95+, drawn on the left
     top = max(men, key=lambda p: p.get_y())
@@ -299,7 +299,7 @@ def test_pyramid_one_sided_from_projection_single_years(projection_14wx):
     bars = by_gid(fig, "uso-pyramid-total")
     assert len(bars) == 20  # 0-4 ... 95-99, ages 100+ are not in the file
     assert sum(p.get_width() for p in bars) == pytest.approx(4605)
-    assert ytick_order(fig.axes[0])[0] == "95–99"
+    assert row_order(fig)[0] == "95–99"
 
 
 def test_pyramid_reads_store_categories_and_rejects_overlaps(aas):
@@ -346,7 +346,29 @@ def test_service_need_change_from_the_2024_projection(projection_14wx):
         expected = st.POSITIVE if change > 0 else st.NEGATIVE
         assert to_hex(bar.get_facecolor()) == expected
     assert "Ennustettu muutos 2024–2040, %" in texts(fig)
-    assert ytick_order(fig.axes[0])[0] == "0–6 v. (varhaiskasvatus)"
+    assert row_order(fig)[0] == "0–6 v. (varhaiskasvatus)"
+
+
+def test_snapshot_projection_charts_for_juva():
+    """The embedded snapshot's projection rows, passed as the store returns them."""
+    store = Store("snapshot")
+    if not {"vaestoennuste", "palvelutarpeiden_muutos"} <= set(store.indicators()):
+        pytest.skip("the snapshot has no projection part yet (uso snapshot build)")
+    change = store.series("palvelutarpeiden_muutos", "178", category=None)
+    change = change[change["year"] == 2040]
+    fig = viz.service_need_change(change, base_year=2024, horizon=2040,
+                                  source=change["source"].iloc[0])
+    assert row_order(fig)[:3] == ["0–6 v. (varhaiskasvatus)", "7–15 v. (perusopetus)",
+                                            "16–18 v. (toinen aste)"]
+    proj = store.series("vaestoennuste", "178", category=None)
+    proj = proj[proj["year"] == 2040]
+    with pytest.raises(DataError, match="overlap"):  # five-year and service groups together
+        viz.population_pyramid(proj, source="Tilastokeskus, StatFin 14wx")
+    five = proj[proj["category"].str.fullmatch(r"\d+-\d+") & ~proj["category"].isin(
+        ["0-6", "7-15", "16-18"])]
+    fig = viz.population_pyramid(five, source=five["source"].iloc[0])
+    bars = by_gid(fig, "uso-pyramid-total")
+    assert sum(p.get_width() for p in bars) == pytest.approx(4605)  # = the raw 14wx file
 
 
 # --- structure -----------------------------------------------------------------------------
@@ -367,8 +389,7 @@ def test_jobs_by_industry_shares_of_the_published_total(aas):
     assert juva_jobs["value"].iloc[0] == 1947
     fig = viz.jobs_by_industry(pd.concat([juva_jobs, country]), title="Työpaikat 2019",
                                source="Tilastokeskus, Alueaikasarjat 2019")
-    ax = fig.axes[0]
-    order = ytick_order(ax)
+    order = row_order(fig)
     assert len(order) == 5 and all(o[0] in named for o in order)
     shares = {c: v / 1947 * 100 for c, v in zip(juva_jobs["category"][1:],
                                                  juva_jobs["value"][1:], strict=True)}
@@ -397,7 +418,7 @@ def test_commuting_one_year_and_over_years(aas):
     df = pd.DataFrame(rows)
     one = df[df["year"] == 2019]
     fig = viz.commuting(one, title="Pendelöinti 2019", source="Tilastokeskus, Alueaikasarjat")
-    assert ytick_order(fig.axes[0]) == list(viz.structure.COMMUTING.values())
+    assert row_order(fig) == list(viz.structure.COMMUTING.values())
     labels = [t.get_text() for t in by_gid(fig, "uso-value")]
     assert labels == [f"1{NBSP}491", "456", "771"]  # SOURCES.md: in 456, out 771
     assert f"Nettopendelöinti (sisään − ulos): {MINUS}315 henkeä" in texts(fig)

@@ -14,11 +14,17 @@ from matplotlib.figure import Figure
 
 
 def close(fig: Figure) -> None:
-    """Free a figure's artists; also drop it from pyplot if it was made there."""
+    """Free a figure's artists; also drop it from pyplot if it was made there.
+
+    Detaches the axes and texts instead of ``fig.clear()``, which rebuilds empty axes' ticks
+    and costs as much as drawing a small chart."""
     pyplot = sys.modules.get("matplotlib.pyplot")
     if pyplot is not None:
         pyplot.close(fig)
-    fig.clear()
+    for ax in list(fig.axes):
+        fig.delaxes(ax)
+    del fig.texts[:]
+    del fig.legends[:]
 
 
 def to_png_bytes(fig: Figure, *, dpi: float | None = None, close: bool = True) -> bytes:

@@ -134,7 +134,9 @@ def population_pyramid(frame: pd.DataFrame, *, age: str | None = None, sex: str 
         age_col = pick(df, age, ("age", "ika", "category"), chart)
         sex_col = sex if sex is not None else next(
             (c for c in ("sex", "sukupuoli") if c in df.columns), None)
-        ages = df[age_col].astype(str).str.strip()
+        ages = df[age_col].fillna("").astype(str).str.strip()
+        if ages.eq("").any():  # the store's total row ("" category) is not an age group
+            df, ages = df[ages.ne("")], ages[ages.ne("")]
         out = pd.DataFrame({"_v": numeric(df[value], chart, value)}, index=df.index)
         if sex_col is not None:
             out["_sex"] = [_sex(s) for s in df[sex_col]]
@@ -177,7 +179,7 @@ def population_pyramid(frame: pd.DataFrame, *, age: str | None = None, sex: str 
     entries = (["Miehet", "Naiset"] if two_sided else ["Väestö"]) \
         + ([compare_label] if comp is not None else [])
     fr = st.new_chart(height, title=title, subtitle=subtitle, source=source,
-                      left=0.75 if not two_sided else 0.45, right=0.3 if two_sided else 0.6,
+                      left=st.text_width(order) + 0.2, right=0.3 if two_sided else 0.6,
                       bottom=0.5, legend=entries)
     ax = fr.ax
     handles, labels = [], []
@@ -213,8 +215,7 @@ def population_pyramid(frame: pd.DataFrame, *, age: str | None = None, sex: str 
     limit = vmax * 1.08 or 1.0
     ax.set_xlim(-limit if two_sided else 0, limit)
     ax.set_ylim(-0.6, len(order) - 0.4)
-    ax.set_yticks(range(len(order)), order)
-    ax.tick_params(axis="y", length=0)
+    st.row_labels(ax, range(len(order)), order)
     if two_sided:
         ax.axvline(0, color="#8c8c8c", linewidth=0.8, zorder=3)
     st.value_axis(ax, "x", None, absolute=True)
@@ -231,7 +232,7 @@ def population_pyramid(frame: pd.DataFrame, *, age: str | None = None, sex: str 
 def service_need_change(frame: pd.DataFrame, *, group: str | None = None,
                         value: str | None = None, start: str | None = "start",
                         end: str | None = "end", base_year: int | None = None,
-                        horizon: int | None = None, decimals: int = 1,
+                        horizon: int | None = None, decimals: int = 1, sort: bool = True,
                         title: str | None = None, subtitle: str | None = None,
                         source: str) -> Figure:
     """Projected change (%) of the service-user age groups, bars diverging around 0.
@@ -239,12 +240,20 @@ def service_need_change(frame: pd.DataFrame, *, group: str | None = None,
     ``frame``: one row per age group in display order: ``group`` ("0-6", "7-15", "16-18",
     "75+", "85+" get the brochure's service names) and ``change_pct``; optional ``start`` and
     ``end`` persons are written beside the change ("−12,3 % (312 → 274)"). The store's
-    ``category``/``value`` columns (``palvelutarpeiden_muutos`` for one year) work as is."""
+    ``category``/``value`` columns (``palvelutarpeiden_muutos`` for one year) work as is.
+    Groups are ordered by age (``sort=False`` keeps the given order)."""
     chart = "service_need_change"
     require(frame, [], chart)
     group = pick(frame, group, ("group", "ryhma", "category"), chart)
     value = pick(frame, value, ("change_pct", "muutos_pct", "value"), chart)
     df = frame.reset_index(drop=True)
+    if sort:  # youngest first, whatever order the store returned ("16-18" < "7-15" as text)
+        try:
+            keys = [age_key(g)[0] for g in df[group]]
+        except DataError:
+            keys = None
+        if keys is not None:
+            df = df.assign(_k=keys).sort_values("_k", kind="stable").reset_index(drop=True)
     change = numeric(df[value], chart, value).to_numpy()
     names = []
     for g in df[group].astype(str):
@@ -288,8 +297,7 @@ def service_need_change(frame: pd.DataFrame, *, group: str | None = None,
                         color=st.TEXT, gid="uso-value")
     ax.axvline(0, color="#6e6e6e", linewidth=0.9, zorder=3)
     ax.set_ylim(len(df) - 0.5, -0.5)
-    ax.set_yticks(y, names)
-    ax.tick_params(axis="y", length=0)
+    st.row_labels(ax, y, names)
     ax.xaxis.set_visible(False)
     for side in ("left", "bottom"):
         ax.spines[side].set_visible(False)

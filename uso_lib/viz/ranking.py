@@ -125,11 +125,7 @@ def ranking_bars(df: pd.DataFrame, value: str = "value", label: str = "name",
                         color=st.MUTED, gid="uso-mean-label")
 
     ax.set_ylim(n_rows - 0.5, -0.5)
-    ax.set_yticks(y, names)
-    for tick, hl in zip(ax.get_yticklabels(), rows["_hl"], strict=False):
-        if hl:
-            tick.set_fontweight("bold")
-    ax.tick_params(axis="y", length=0, pad=4)
+    st.row_labels(ax, y, names, rows["_hl"])
     ax.xaxis.set_visible(False)
     for side in ("left", "bottom", "top", "right"):
         ax.spines[side].set_visible(False)

@@ -180,8 +180,7 @@ def jobs_by_industry(frame: pd.DataFrame, *, category: str = "category", value: 
     if others:
         st.legend(fr, handles, legend)
     ax.set_ylim(len(names) - 0.5, -0.5)
-    ax.set_yticks(y, names)
-    ax.tick_params(axis="y", length=0)
+    st.row_labels(ax, y, names)
     ax.xaxis.set_visible(False)
     for side in ("left", "bottom"):
         ax.spines[side].set_visible(False)
@@ -280,8 +279,7 @@ def _commuting_bars(df, flows, unit, title, subtitle, source) -> Figure:
                     fontstyle="italic" if missing else "normal",
                     gid="uso-missing" if missing else "uso-value")
     ax.set_ylim(len(names) - 0.5, -0.5)
-    ax.set_yticks(y, names)
-    ax.tick_params(axis="y", length=0)
+    st.row_labels(ax, y, names)
     ax.xaxis.set_visible(False)
     for side in ("left", "bottom"):
         ax.spines[side].set_visible(False)
