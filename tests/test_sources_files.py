@@ -158,3 +158,15 @@ def test_cli_import_error_has_no_traceback(tmp_path, cat, monkeypatch, capsys):
     err = capsys.readouterr().err
     assert "row 2, column 'kunta'" in err and "Traceback" not in err
     assert not (config.data_dir() / "store" / "file-juva.parquet").exists()
+
+
+def test_cli_template_writes_a_copy(tmp_path, cat, monkeypatch, capsys):
+    out = tmp_path / "hyte.xlsx"
+    assert main(["data", "template", "--out", str(out)]) == 0
+    assert out.read_bytes() == files.template_path("xlsx").read_bytes()
+    assert "uso data import" in capsys.readouterr().out
+    assert main(["data", "template", "--out", str(out)]) == 2  # never overwrites silently
+    assert "exists already" in capsys.readouterr().err
+    monkeypatch.chdir(tmp_path)
+    assert main(["data", "template", "--format", "csv"]) == 0
+    assert (tmp_path / "uso-aineistopohja.csv").read_text(encoding="utf-8") == HEADER

@@ -45,6 +45,16 @@ def _add_commands(dsub: argparse._SubParsersAction) -> None:
     i.add_argument("--json", action="store_true", help="print JSON")
     i.set_defaults(func=cmd_import)
 
+    t = dsub.add_parser("template", help="write the empty spreadsheet template to fill in",
+                        description="Copy the empty import template (columns kunta, vuosi, "
+                                    "arvo, indikaattori, lahde, kategoria, tila; the XLSX has "
+                                    "an 'ohje' sheet) to a file of your own.")
+    t.add_argument("--format", choices=["xlsx", "csv"], default="xlsx",
+                   help="file type (default %(default)s)")
+    t.add_argument("--out", type=Path, help="where to write (default: ./uso-aineistopohja.FORMAT)")
+    t.add_argument("--force", action="store_true", help="overwrite an existing file")
+    t.set_defaults(func=cmd_template)
+
 
 def _ids(text: str | None) -> list[str] | None:
     if not text:
@@ -138,6 +148,36 @@ def cmd_import(args: argparse.Namespace) -> int:
         print(f"note: {n}")
     print(f"\nImported {len(loaded.frame)} row(s) from {loaded.path.name} into {written} "
           "(origin 'file'); `uso data get` now sees them.")
+    return 0
+
+
+def cmd_template(args: argparse.Namespace) -> int:
+    import os
+    import shutil
+    import tempfile
+
+    from uso_lib.errors import OutputError
+    from uso_lib.sources import files
+
+    src = files.template_path(args.format)
+    out = args.out or Path(src.name)
+    if out.is_dir():
+        out = out / src.name
+    if out.exists() and not args.force:
+        raise OutputError(f"{out} exists already; give another --out or add --force.")
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{out.name}.", dir=out.parent)
+    except OSError as exc:
+        raise OutputError(f"Cannot write {out}: {exc}") from exc
+    os.close(fd)
+    try:  # atomic: a copy in the same folder, then rename
+        shutil.copyfile(src, tmp)
+        os.replace(tmp, out)
+    except OSError as exc:
+        Path(tmp).unlink(missing_ok=True)
+        raise OutputError(f"Cannot write {out}: {exc}") from exc
+    print(f"Wrote the empty template {out}. Fill one row per figure, then: "
+          f"uso data import {out}")
     return 0
 
 
