@@ -18,7 +18,7 @@ import pytest
 from matplotlib.colors import to_hex
 
 from uso_lib import viz
-from uso_lib.errors import DataError
+from uso_lib.errors import DataError, NoData, UsoError
 from uso_lib.store import Store
 from uso_lib.viz import theme as st
 
@@ -484,6 +484,44 @@ def test_every_chart_has_a_source_line_and_keeps_rcparams(name):
     assert source_lines(fig) == ["Lähde: Tilastokeskus, testi"]
     assert fig.get_size_inches()[0] == pytest.approx(7.0)
     assert dict(mpl.rcParams) == before  # the house style never leaks into the session
+
+
+def test_nothing_to_draw_is_nodata_not_a_blank_chart():
+    cases = [
+        lambda: viz.ranking_bars(pd.DataFrame({"name": ["Juva"], "value": [np.nan]}),
+                                 source="x"),
+        lambda: viz.ranking_bars(pd.DataFrame({"name": [], "value": []}), source="x"),
+        lambda: viz.time_series(pd.DataFrame({"year": [2020], "name": ["Juva"],
+                                              "value": [".."]}), source="x"),
+        lambda: viz.emissions_by_sector(pd.DataFrame({"year": [2019], "category": ["liikenne"],
+                                                      "value": [np.nan]}), source="x"),
+        lambda: viz.commuting(pd.DataFrame({"category": ["in"], "value": [np.nan]}),
+                              source="x"),
+    ]
+    for make in cases:
+        with pytest.raises(NoData, match="no values to draw") as info:
+            make()
+        assert isinstance(info.value, UsoError)
+
+
+def test_long_source_line_wraps_inside_the_figure():
+    sources = ["Tilastokeskus, StatFin 11re (väestö 31.12.), 2010–2023",
+               "THL Sotkanet, indikaattori 3219 (NEET-nuoret), 2021",
+               "Tilastokeskus, Kuntien avainluvut 2000–2020 (aluejako 2021)",
+               "Kuntaliitto, valtionosuuslaskelma 2020"]
+    fig = viz.time_series(pd.Series({2015: 6548.0, 2019: 6116.0}, name="Juva"),
+                          title="Väkiluku ja sen kehitys Juvalla verrattuna vertailukuntiin, "
+                                "USO-verkostoon ja koko maahan vuosina 2015–2019",
+                          source=sources)
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    (src,) = [t for t in fig.texts if t.get_gid() == "uso-source"]
+    assert src.get_text().count("\n") >= 1
+    assert src.get_text().replace("\n", " ") == "Lähde: " + "; ".join(sources)
+    for text in fig.texts:
+        box = text.get_window_extent(renderer)
+        assert 0 <= box.x0 and box.x1 <= fig.bbox.width, text.get_text()
+        assert 0 <= box.y0 and box.y1 <= fig.bbox.height, text.get_text()
 
 
 def test_source_text_rules():

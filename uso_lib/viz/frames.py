@@ -10,9 +10,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 
+import numpy as np
 import pandas as pd
 
-from uso_lib.errors import DataError
+from uso_lib.errors import DataError, NoData
 
 SERIES_COLUMNS = ("name", "series", "kunta", "label")
 
@@ -53,6 +54,15 @@ def numeric(values: pd.Series, chart: str, column: str) -> pd.Series:
         raise DataError(f"{chart}: column {column!r} row {row!r} is not a number: "
                         f"{values.loc[row]!r}.")
     return out.astype("float64")
+
+
+def has_values(values, chart: str) -> None:
+    """A chart with nothing to draw would be a blank frame that reads as zero: raise
+    :class:`NoData` instead, so the report shows its "ei tietoa" note."""
+    arr = np.asarray(values, dtype="float64").ravel()
+    if not np.isfinite(arr).any():
+        raise NoData(f"{chart}: no values to draw (all missing or no rows).",
+                     hint="Show the indicator's no-data note instead of a chart.")
 
 
 def _series_column(df: pd.DataFrame, series: str | None) -> str | None:

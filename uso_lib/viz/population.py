@@ -18,7 +18,7 @@ from matplotlib.patches import Patch
 from uso_lib import fmt
 from uso_lib.errors import DataError
 from uso_lib.viz import theme as st
-from uso_lib.viz.frames import numeric, pick, require
+from uso_lib.viz.frames import has_values, numeric, pick, require
 
 MEN_WORDS = {"1", "m", "mies", "miehet", "male", "males", "men", "man"}
 WOMEN_WORDS = {"2", "n", "f", "nainen", "naiset", "female", "females", "women", "woman"}
@@ -168,6 +168,7 @@ def population_pyramid(frame: pd.DataFrame, *, age: str | None = None, sex: str 
         return out
 
     data = prepare(frame)
+    has_values(data["_v"], chart)
     comp = prepare(compare) if compare is not None else None
     groups = data.drop_duplicates("_age_label").sort_values("_age_start")
     order = groups["_age_label"].tolist()
@@ -255,6 +256,7 @@ def service_need_change(frame: pd.DataFrame, *, group: str | None = None,
         if keys is not None:
             df = df.assign(_k=keys).sort_values("_k", kind="stable").reset_index(drop=True)
     change = numeric(df[value], chart, value).to_numpy()
+    has_values(change, chart)
     names = []
     for g in df[group].astype(str):
         key = g.strip().replace("\u2013", "-").replace(" ", "").removesuffix("-v.")

@@ -15,7 +15,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from uso_lib.viz import theme as st
-from uso_lib.viz.frames import numeric, require
+from uso_lib.viz.frames import has_values, numeric, require
 
 ROW = 0.27  # inches per bar
 # value labels sit on white so the average line never strikes through a number
@@ -54,6 +54,7 @@ def ranking_bars(df: pd.DataFrame, value: str = "value", label: str = "name",
     require(df, [label, value], chart)
     frame = df.copy()
     frame["_v"] = numeric(frame[value], chart, value)
+    has_values(frame["_v"], chart)
     frame["_hl"] = _highlighted(frame, label, highlight).to_numpy()
     frame["_label"] = frame[label].astype(str)
     ascending = polarity == "lower_better"

@@ -17,7 +17,7 @@ from matplotlib.lines import Line2D
 
 from uso_lib.errors import DataError
 from uso_lib.viz import theme as st
-from uso_lib.viz.frames import wide
+from uso_lib.viz.frames import has_values, wide
 
 PLOT_HEIGHT = 2.5  # inches
 
@@ -123,6 +123,7 @@ def time_series(frame, highlight: str | None = None, *, background: Iterable[str
     individual comparison municipalities), one legend entry ``background_label``.
     ``decimals`` is for the end-of-line value label; ticks choose their own."""
     data = wide(frame, "time_series", series=series)
+    has_values(data, "time_series")
     hl = _pick_highlight(data, highlight, "time_series")
     bg = list(background)
     fr = _chart(data, hl, bg, background_label, unit=unit, decimals=decimals, title=title,
@@ -157,6 +158,7 @@ def indexed_series(frame, base_year: int, highlight: str | None = None, *,
     """Each series as an index, ``base_year`` = 100 (the municipality, the peer mean, the
     network, the country), with a reference line at 100. Input as :func:`time_series`."""
     data = index_frame(frame, base_year, series=series)
+    has_values(data, "indexed_series")
     if highlight is not None and str(highlight) in data.attrs["no_base"]:
         hl = None  # the subtitle says why the municipality has no line
     else:
@@ -200,8 +202,7 @@ def projection(history, forecast, *, label: str = "Toteutunut",
         fc.columns = [forecast_label]
     fc = fc.dropna(how="all")
     hist = hist.dropna()
-    if hist.empty and fc.empty:
-        raise DataError(f"{chart}: neither history nor projection has any values.")
+    has_values(np.concatenate([hist.to_numpy().ravel(), fc.to_numpy().ravel()]), chart)
     last_labels = [st.value_label(fc[c].dropna().iloc[-1], None, decimals)
                    for c in fc.columns if fc[c].notna().any()]
     right = st.text_width(last_labels or ["0"], st.LABEL_SIZE, "bold") + 0.2

@@ -19,7 +19,7 @@ from matplotlib.patches import Patch
 from uso_lib import fmt
 from uso_lib.errors import DataError
 from uso_lib.viz import theme as st
-from uso_lib.viz.frames import SERIES_COLUMNS, numeric, pick, require
+from uso_lib.viz.frames import SERIES_COLUMNS, has_values, numeric, pick, require
 from uso_lib.viz.series import reference_style
 
 # TOL 2008 sections, shortened for a chart label (Statistics Finland's names, abridged).
@@ -125,6 +125,7 @@ def jobs_by_industry(frame: pd.DataFrame, *, category: str = "category", value: 
         raise DataError(f"{chart}: an industry appears twice in one series; filter the "
                         "frame to one municipality and year.")
     main = df[df["_s"] == hl].copy()
+    has_values(main["_share"], chart)
     main["_unknown"] = main["_code"].eq("X") | main["_label"].str.lower().str.contains(
         "tuntemat")
     main = main.sort_values(["_unknown", "_share"], ascending=[True, False],
@@ -240,6 +241,7 @@ def commuting(frame: pd.DataFrame, *, category: str | None = None, value: str = 
     if df.duplicated(["_y", "_label"]).any():
         raise DataError(f"{chart}: a flow appears twice for one year; filter the frame to one "
                         "municipality first.")
+    has_values(df["_v"], chart)
     years = sorted(df["_y"].unique())
     if len(years) <= 1:
         fig = _commuting_bars(df, flows, unit, title, subtitle, source)
@@ -373,6 +375,7 @@ def emissions_by_sector(frame: pd.DataFrame, *, year: str = "year", category: st
         if totals.index.duplicated().any():
             raise DataError(f"{chart}: more than one total row for a year.")
     df = df[~is_total]
+    has_values(df["_v"], chart)
     if df.duplicated(["_y", "_c"]).any():
         raise DataError(f"{chart}: a sector appears twice for one year; filter the frame to "
                         "one municipality.")

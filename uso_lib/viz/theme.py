@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import functools
 import math
-import textwrap
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -27,7 +26,8 @@ from cycler import cycler
 from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
-from matplotlib.font_manager import FontProperties
+from matplotlib.font_manager import FontProperties, findfont, get_font
+from matplotlib.ft2font import LoadFlags
 from matplotlib.ticker import Formatter, MaxNLocator
 
 from uso_lib import fmt
@@ -136,33 +136,51 @@ class Chart(Figure):
 # --- text measurement --------------------------------------------------------------------
 
 @cache
-def _font(size: float, weight: str = "normal") -> FontProperties:
-    return FontProperties(family="DejaVu Sans", size=size, weight=weight)
+def _ft_font(weight: str):
+    return get_font(findfont(FontProperties(family="DejaVu Sans", weight=weight)))
 
 
 @cache
-def _renderer():
-    return FigureCanvasAgg(Figure(figsize=(1, 1), dpi=DPI)).get_renderer()
+def _advance(char: str, weight: str) -> float:
+    """Advance width of one glyph in points per point of font size (unhinted)."""
+    font = _ft_font(weight)
+    font.set_size(100, 72)
+    glyph = font.load_char(ord(char), flags=LoadFlags.NO_HINTING)
+    return glyph.linearHoriAdvance / 65536 / 100
 
 
 def text_width(texts: Iterable[str], size: float = LABEL_SIZE + 0.5,
                weight: str = "normal") -> float:
-    """Widest of ``texts`` in inches (Agg's own metrics, so margins fit the labels exactly)."""
-    renderer, prop = _renderer(), _font(size, weight)
+    """Widest of ``texts`` in inches, from the font's glyph advances.
+
+    Summing cached advances is ~50x faster than asking the renderer for each string, which
+    matters when every chart sizes its margins and wraps its source line. Agg's hinting at
+    100 dpi draws up to ~5 % wider than the unhinted advances: the 6 % margin covers it."""
     widest = 0.0
     for t in texts:
         if t:
-            w, _h, _d = renderer.get_text_width_height_descent(str(t), prop, ismath=False)
-            widest = max(widest, w)
-    return widest / DPI
+            widest = max(widest, sum(_advance(c, weight) for c in str(t)))
+    return widest * size / 72 * 1.06
 
 
-def wrap(text: str | None, size: float, width_in: float = WIDTH - 0.3) -> list[str]:
-    """Wrap a title or source line to the figure width (DejaVu Sans averages ~0.55 em)."""
+def wrap(text: str | None, size: float, width_in: float = WIDTH - 0.3,
+         weight: str = "normal") -> list[str]:
+    """Wrap a title or source line to the figure width, measuring the words as drawn (a
+    fixed character count wraps Finnish compound words too early or too late)."""
     if not text:
         return []
-    chars = max(20, int(width_in * 72 / (size * 0.56)))
-    return textwrap.wrap(str(text), chars) or [str(text)]
+    lines: list[str] = []
+    for paragraph in str(text).splitlines() or [""]:
+        line = ""
+        for word in paragraph.split():
+            candidate = f"{line} {word}" if line else word
+            if line and text_width([candidate], size, weight) > width_in:
+                lines.append(line)
+                line = word
+            else:
+                line = candidate
+        lines.append(line)
+    return lines
 
 
 def line_height(size: float) -> float:
@@ -206,7 +224,7 @@ def new_chart(plot_height: float, *, title: str | None, subtitle: str | None, so
     """Create a Chart whose axes area is ``plot_height`` inches tall, with room above it for
     a legend of the given labels (drawn later with :func:`legend`)."""
     ncols, legend_rows = legend_layout(legend)
-    title_lines = wrap(title, TITLE_SIZE)
+    title_lines = wrap(title, TITLE_SIZE, weight="bold")
     subtitle_lines = wrap(subtitle, SUBTITLE_SIZE)
     source_lines = wrap(source_text(source), SOURCE_SIZE)
     pad = 0.12
