@@ -163,28 +163,34 @@ def parliamentary(raw: Path) -> tuple[pd.DataFrame, list[str]]:
             raise DataError(f"{PARLIAMENT}: municipality {code} {name!r} cannot be mapped to "
                             "the 2023 division and is not one abolished before 2013")
         dropped.append(f"{code} {name}")
-    muni = muni[muni["kunta"].isin(target)]
+    muni = muni[muni["kunta"].isin(target)].copy()
+    muni["old"] = muni["kunta"]
     muni["kunta"] = muni["kunta"].map(target)
-    parts = []
-    for (kunta, year), grp in muni.groupby(["kunta", "Vuosi"], sort=True):
-        merged = sorted(set(grp["Alue"].str[:3]) - {kunta})
-        for cat, (elig, voted, pct) in _COLS.items():
-            if len(grp) == 1:
-                value, src = grp[pct].iloc[0], EVAA_SOURCE
-            else:
-                value = grp[voted].sum() / grp[elig].sum() * 100 if (
-                    grp[[voted, elig]].notna().all().all()) else np.nan
-                src = (f"{EVAA_SOURCE}; laskettu yhteen 2023 aluejaolle, sisältää alueen "
-                       f"{_to2023.merger_note(merged, kunta)}: äänestäneet / äänioikeutetut "
-                       "× 100")
-            parts.append({"kunta": kunta, "year": int(year), "category": cat, "value": value,
-                          "source": src})
+    muni["year"] = muni["Vuosi"].astype(int)
+    size = muni.groupby(["kunta", "year"])["old"].transform("size")
+    single, multi = muni[size == 1], muni[size > 1]
+    # a municipality as it was: the published percentage
+    parts = [pd.DataFrame({"kunta": single["kunta"], "year": single["year"], "category": cat,
+                           "value": single[pct], "source": EVAA_SOURCE})
+             for cat, (_e, _v, pct) in _COLS.items()]
+    # municipalities merged later: recomputed from the summed counts
+    recomputed = []
+    for (kunta, year), grp in multi.groupby(["kunta", "year"], sort=True):
+        src = (f"{EVAA_SOURCE}; laskettu yhteen 2023 aluejaolle, sisältää alueen "
+               f"{_to2023.merger_note(sorted(set(grp['old']) - {kunta}), kunta)}: "
+               "äänestäneet / äänioikeutetut × 100")
+        for cat, (elig, voted, _p) in _COLS.items():
+            complete = grp[voted].notna().all() and grp[elig].notna().all()
+            recomputed.append({"kunta": kunta, "year": year, "category": cat, "source": src,
+                               "value": grp[voted].sum() / grp[elig].sum() * 100
+                               if complete else np.nan})
+    parts.append(pd.DataFrame(recomputed))
     country = df[df["Alue"] == RESIDENTS]
-    for _, r in country.iterrows():
-        for cat, (_e, _v, pct) in _COLS.items():
-            parts.append({"kunta": regions.COUNTRY, "year": int(r["Vuosi"]), "category": cat,
-                          "value": r[pct], "source": f"{EVAA_SOURCE}; koko maa: {RESIDENTS}"})
-    frame = pd.DataFrame(parts)
+    for cat, (_e, _v, pct) in _COLS.items():
+        parts.append(pd.DataFrame({"kunta": regions.COUNTRY, "year": country["Vuosi"].astype(int),
+                                   "category": cat, "value": country[pct],
+                                   "source": f"{EVAA_SOURCE}; koko maa: {RESIDENTS}"}))
+    frame = pd.concat(parts, ignore_index=True)
     out = rows(PARLIAMENTARY, frame, category="category", source=EVAA_SOURCE, table=EVAA_TABLE,
                vintage=EVAA_VINTAGE)
     out["source"] = frame["source"].to_numpy()

@@ -263,7 +263,8 @@ def build(raw: Path) -> pd.DataFrame:
     mapped[total] = mapped[sections].sum(axis=1).where(mapped[sections].notna().all(axis=1))
     mapped[f"{total}@how"] = mapped[f"{sections[0]}@how"]
 
-    out = [_rows(mapped[mapped["year"].isin(c.years)], _key(c), c.kind, *c.source)
+    by_years = {ys: mapped[mapped["year"].isin(ys)] for ys in {c.years for c in cols}}
+    out = [_rows(by_years[c.years], _key(c), c.kind, *c.source)
            for c in cols if not c.indicator.startswith("_")]
     out.append(_rows(mapped, "pienituloisuusaste|", "count", *_127Y, derived=(
         "laskettu: pienituloiset (127y) / asuntoväestö (118w) × 100")))

@@ -127,6 +127,7 @@ def diak_series(raw: Path) -> pd.DataFrame:
     windows = df[["year", "window"]].drop_duplicates().set_index("year")["window"]
     aland = pd.DataFrame([(k, y) for k in _aland() for y in windows.index],
                          columns=["kunta_code", "year"])
+    aland_codes = set(_aland())
     out = []
     for ind, (col, sotka) in DIAK_INDICES.items():
         base = (f"Diak, Huono-osaisuus Suomessa (aineisto 24.2.2023), THL Sotkanet {sotka}: "
@@ -136,7 +137,7 @@ def diak_series(raw: Path) -> pd.DataFrame:
         part = rows(ind, frame, source=base, table=f"Sotkanet {sotka} (Diak-indeksi)",
                     vintage=DIAK_SERIES_VINTAGE)
         part["source"] = [base.format(w=windows[y].replace("-", "–"))
-                          + (f"; {ALAND_NOTE}" if k in set(_aland()) else "")
+                          + (f"; {ALAND_NOTE}" if k in aland_codes else "")
                           for k, y in zip(frame["kunta"], frame["year"], strict=True)]
         out.append(part)
     return pd.concat(out, ignore_index=True)
