@@ -30,6 +30,13 @@ def register(sub: argparse._SubParsersAction) -> None:
         extra(dsub)
 
 
+def source_text(obs) -> str:
+    """The source with its table id, without saying the id twice."""
+    if obs.table and obs.table not in obs.source:
+        return f"{obs.source}, {obs.table}"
+    return obs.source
+
+
 def warn_store(st) -> None:
     """Say on stderr which local store files were unreadable (and so skipped)."""
     import sys
@@ -52,11 +59,11 @@ def cmd_get(args: argparse.Namespace) -> int:
         print_json({"indicator": ind.id, "kunta": m.code, "name": m.name_fi, "year": obs.year,
                     "value": None if obs.missing else obs.value,
                     "status": obs.status or None, "unit": ind.unit,
-                    "source": f"{obs.source}, {obs.table}".strip(", "),
+                    "source": source_text(obs), "table": obs.table,
                     "vintage": obs.vintage, "origin": obs.origin})
         return 0
     shown = fmt.with_unit(obs.value, ind.unit, ind.decimals,
                           missing=f"missing ({obs.status or 'no value'})")
     print(f"{ind.label}, {m.name_fi} ({m.code}), {obs.year}: {shown}")
-    print(f"Lähde: {obs.source}, {obs.table} (data {obs.vintage}, {obs.origin})")
+    print(f"Lähde: {source_text(obs)} (data {obs.vintage}, {obs.origin})")
     return 0
