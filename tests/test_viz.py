@@ -410,6 +410,31 @@ def test_jobs_by_industry_tol_labels():
     assert viz.structure.tol_label("Informaatiosektori") == ("", "Informaatiosektori")
 
 
+def test_category_bars_keep_the_given_order(aas):
+    deciles = ["I (pienituloisin 10 %)", "II", "III", "IV", "V", "VI", "VII", "VIII", "IX",
+               "X (suurituloisin 10 %)"]
+    juva, sheet = aas[2019]
+    country = sheet.sum(numeric_only=True)
+
+    def shares(row, name):
+        total = row["Asuntoväestö, henkilöä"]
+        return pd.DataFrame({"category": [f"{i}" for i in range(1, 11)], "name": name,
+                             "value": [row[d] / total * 100 for d in deciles]})
+
+    df = pd.concat([shares(juva, "Juva"), shares(country, "Koko maa")])
+    labels = {str(i): f"{i}. tulokymmenys" for i in range(1, 11)}
+    fig = viz.category_bars(df, labels=labels, unit="%", title="Asuntoväestö tulokymmenyksittäin",
+                            source="Tilastokeskus, StatFin 12hh (Alueaikasarjat 2019)")
+    assert row_order(fig) == [f"{i}. tulokymmenys" for i in range(1, 11)]
+    first = juva[deciles[0]] / juva["Asuntoväestö, henkilöä"] * 100
+    assert [t.get_text() for t in by_gid(fig, "uso-value")][0] == \
+        f"{first:.1f}".replace(".", ",") + f"{NBSP}%"
+    assert len(by_gid(fig, "uso-compare")) == 1
+    fig = viz.category_bars(df[df["name"] == "Juva"], sort=True, unit="%", source="x")
+    values = [b.get_width() for b in by_gid(fig, "uso-bars")]
+    assert values == sorted(values, reverse=True)
+
+
 def test_commuting_one_year_and_over_years(aas):
     cols = {"asuinkunnassa_tyossakayvat": "Asuinkunnassa työssäkäyvät",
             "tulopendelointi": "Sisäänpendelöinti", "lahtopendelointi": "Ulospendelöinti"}

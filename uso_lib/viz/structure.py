@@ -132,41 +132,53 @@ def jobs_by_industry(frame: pd.DataFrame, *, category: str = "category", value: 
                             na_position="last", kind="stable")
     if top:
         main = main.head(top)
-    names = main["_label"].tolist()
-    pos = {label: i for i, label in enumerate(names)}
     others = [s for s in order_series if s != hl]
-    shares = main["_share"].to_numpy()
-    texts = [st.value_label(v, "%", decimals) for v in shares]
+    refs = df[df["_s"].isin(others)].rename(columns={"_share": "_val"})
+    return _bars(main["_label"].tolist(), main["_share"].to_numpy(), refs, hl, others,
+                 unit="%", decimals=decimals, title=title, subtitle=subtitle, source=source)
+
+
+def _bars(names: list[str], values: np.ndarray, refs: pd.DataFrame, hl: str,
+          others: list[str], *, unit: str | None, decimals: int, title: str | None,
+          subtitle: str | None, source) -> Figure:
+    """Horizontal bars top-down in the given order; ``refs`` (``_s``, ``_label``, ``_val``)
+    are other series drawn as markers on the same rows."""
+    pos = {label: i for i, label in enumerate(names)}
+    texts = [st.value_label(v, unit, decimals) for v in values]
     left = st.text_width(names) + 0.25
-    fr = st.new_chart(0.25 * len(names), title=title, subtitle=subtitle, source=source,
-                      left=left, right=0.2, bottom=0.1,
+    fr = st.new_chart(max(0.5, 0.25 * len(names)), title=title, subtitle=subtitle,
+                      source=source, left=left, right=0.2, bottom=0.1,
                       legend=[hl, *others] if others else [])
     ax = fr.ax
     y = np.arange(len(names))
-    ok = ~np.isnan(shares)
-    ax.barh(y[ok], shares[ok], height=0.66, color=st.HIGHLIGHT, zorder=2, gid="uso-bars")
+    ok = ~np.isnan(values)
+    ax.barh(y[ok], values[ok], height=0.66, color=st.HIGHLIGHT, zorder=2, gid="uso-bars")
     handles, legend = [Patch(color=st.HIGHLIGHT)], [hl]
-    vmax = float(np.nanmax(shares)) if ok.any() else 1.0
-    reach = np.nan_to_num(shares, nan=0.0)  # where each row's label may start
+    finite = list(values[ok])
+    reach = np.where(ok, np.maximum(values, 0), 0.0)  # where each row's label may start
     markers = ["D", "o", "s", "^"]
     for i, name in enumerate(others):
-        part = df[(df["_s"] == name) & df["_label"].isin(pos)]
+        part = refs[(refs["_s"] == name) & refs["_label"].isin(pos)]
         style = reference_style(name, i)
-        ax.scatter(part["_share"], [pos[n] for n in part["_label"]], marker=markers[i % 4],
+        ax.scatter(part["_val"], [pos[n] for n in part["_label"]], marker=markers[i % 4],
                    s=18, color=style["color"], edgecolor="white", linewidth=0.6, zorder=4,
                    gid="uso-compare")
         handles.append(Line2D([], [], marker=markers[i % 4], linestyle="none",
                               color=style["color"], markersize=5))
         legend.append(name)
-        for label, v in zip(part["_label"], part["_share"], strict=True):
+        for label, v in zip(part["_label"], part["_val"], strict=True):
             if not np.isnan(v):
                 reach[pos[label]] = max(reach[pos[label]], v)
-        if part["_share"].notna().any():
-            vmax = max(vmax, float(part["_share"].max()))
-    label_in = st.text_width(texts, st.LABEL_SIZE) + (0.25 if others else 0.12)
+                finite.append(v)
+    lo = min(0.0, min(finite, default=0.0))
+    hi = max(0.0, max(finite, default=1.0))
+    label_in = st.text_width(texts + [st.NO_DATA], st.LABEL_SIZE) + (0.25 if others else 0.12)
     axis_in = st.WIDTH - left - 0.2
-    ax.set_xlim(0, vmax / max(0.3, 1 - label_in / axis_in))
-    for yi, v, text, x in zip(y, shares, texts, reach, strict=True):
+    span = (hi - lo) or 1.0
+    ax.set_xlim(lo, lo + span / max(0.3, 1 - label_in / axis_in))
+    if lo < 0:
+        ax.axvline(0, color="#6e6e6e", linewidth=0.8, zorder=3)
+    for yi, v, text, x in zip(y, values, texts, reach, strict=True):
         missing = np.isnan(v)
         # with comparison markers the municipality's figures form a right-hand column, so a
         # number is never read as the marker's
@@ -186,6 +198,41 @@ def jobs_by_industry(frame: pd.DataFrame, *, category: str = "category", value: 
     for side in ("left", "bottom"):
         ax.spines[side].set_visible(False)
     return fr.fig
+
+
+@st.styled
+def category_bars(frame: pd.DataFrame, *, category: str = "category", value: str = "value",
+                  series: str | None = None, highlight: str | None = None,
+                  labels: Mapping[str, str] | None = None, unit: str | None = None,
+                  decimals: int = 1, sort: bool = False, title: str | None = None,
+                  subtitle: str | None = None, source: str) -> Figure:
+    """Horizontal bars by category in the given order (age groups, income deciles, crime
+    groups...), or largest first with ``sort=True``; values labelled in Finnish.
+
+    ``frame``: ``category`` and ``value`` (already in the unit shown); ``labels`` maps
+    category codes to display names. A series column (``name``) adds the other series (e.g.
+    "Koko maa") as markers beside the ``highlight`` series' bars (default the first)."""
+    chart = "category_bars"
+    require(frame, [category, value], chart)
+    col = _series_col(frame, series)
+    cats = frame[category].fillna("").astype(str).str.strip()
+    df = pd.DataFrame({"_val": numeric(frame[value], chart, value).to_numpy(),
+                       "_s": frame[col].astype(str).to_numpy() if col else "",
+                       "_label": [labels.get(c, c) if labels else c for c in cats]})
+    order_series = list(dict.fromkeys(df["_s"]))
+    hl = str(highlight) if highlight is not None else order_series[0]
+    if hl not in order_series:
+        raise DataError(f"{chart}: no series {hl!r}; the series are {order_series}.")
+    if df.duplicated(["_s", "_label"]).any():
+        raise DataError(f"{chart}: a category appears twice in one series.")
+    main = df[df["_s"] == hl]
+    has_values(main["_val"], chart)
+    if sort:
+        main = main.sort_values("_val", ascending=False, na_position="last", kind="stable")
+    others = [s for s in order_series if s != hl]
+    return _bars(main["_label"].tolist(), main["_val"].to_numpy(), df[df["_s"].isin(others)],
+                 hl, others, unit=unit, decimals=decimals, title=title, subtitle=subtitle,
+                 source=source)
 
 
 # --- commuting ---------------------------------------------------------------------------
