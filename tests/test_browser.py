@@ -10,8 +10,7 @@ import shutil
 from pathlib import Path
 
 import pytest
-
-from tests.conftest import ROOT, run_uso
+from conftest import ROOT, run_uso
 
 CHROMIUM = shutil.which("chromium") or ("/usr/bin/chromium"
                                          if Path("/usr/bin/chromium").exists() else None)
