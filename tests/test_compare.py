@@ -287,3 +287,18 @@ def test_wellbeing_scaling_country_mean_100(store):
     assert f.at["178", "tyottomyysaste"] == pytest.approx(200 - 100 * 11.1 / mean)
     assert f.at["178", "value"] > 100
     assert wi.own_label.startswith("uso:n oma")
+
+
+def test_counts_are_ranked_but_not_judged(store):
+    jobs = Indicator(id="tyopaikat", theme="elinvoima", row="6", label="Työpaikat",
+                     unit="työpaikkaa", polarity="higher_better", kind="count", weight=None)
+    c = compare.compare(jobs, "Juva", peers=["Imatra", "Heinola"], year=2020, store=store)
+    g = c.groups["peers"]
+    assert c.value == 1817.0 and g.rank == 3  # ranked by polarity: the fewest jobs is last
+    assert g.mean == (8811 + 5879) / 2
+    assert g.assessment == "lower" and c.assessment == "lower"  # not "worse": size, not merit
+    # the robust spread: a plain SD of jobs (Helsinki!) would call the gap "about the same"
+    cross = compare.table("tyopaikat", store).cross(2020)
+    q1, q3 = cross.quantile([0.25, 0.75])
+    assert c.country_sd == pytest.approx((q3 - q1) / 1.349)
+    assert abs(g.difference / cross.std()) < 0.25 < abs(g.difference_sd)

@@ -108,3 +108,9 @@ def test_highlights_without_peers_has_population_only(store):
     out = text.highlights("Juva", None, year=2021, store=store)
     assert out == [f"Juva menetti vuosina 2016–2021 väestöstään 8,3{NBSP}% ({MINUS}534 "
                    "asukasta)."]
+
+
+def test_thousand_units_are_written_out():
+    assert text.figure(24, "1000 t CO2-ekv.", 0) == f"24{NBSP}000{NBSP}t CO2-ekv."
+    assert text.figure(21442, "1000 €", 0) == f"21{NBSP}442{NBSP}000{NBSP}€"
+    assert text.figure(None, "1000 €", 0) == "–"

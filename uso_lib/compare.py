@@ -17,14 +17,17 @@ Conventions (documented once here, used by the report, the CLI and :mod:`uso_lib
 - **Quintile class** in the country, Sotkanet's map convention: 1 = the lowest fifth of values
   ... 5 = the highest fifth (not polarity-adjusted); cut points are the 20/40/60/80 % quantiles
   of the municipalities with data, so equal values always share a class.
-- **Assessment** against a group: the difference from the group mean divided by the standard
-  deviation of the indicator over all municipalities that year. Within ±0.25 SD it is "about the
-  same" (0.25 SD is below Cohen's "small" effect of 0.2-0.3 SD in either direction: a gap the
-  reader would not act on); beyond it "better"/"worse" by polarity, or "higher"/"lower" for a
-  neutral indicator. The country SD rather than the peers' own SD, because nine peers give a
-  noisy SD; a difference from the mean rather than a ±5 % band, because several indicators
-  (annual margin, population change %) sit near zero or change sign, where a percentage band is
-  meaningless.
+- **Assessment** against a group: the difference from the group mean divided by the robust
+  standard deviation (IQR / 1.349) of the indicator over all municipalities that year. Within
+  ±0.25 SD it is "about the same" (about Cohen's "small" effect of 0.2 SD: a smaller gap is
+  one the reader would not act on); beyond it "better"/"worse" by polarity, or
+  "higher"/"lower" for a neutral indicator and for a count (kind ``count``: a count grows
+  with the municipality, so it is ranked by polarity but not judged). The country's spread
+  rather than the peers', because nine peers give a noisy SD; a robust SD because a plain SD
+  of skewed municipal figures is set by a few cities (Juva's 1 817 jobs would be "about the
+  same" as Imatra and Heinola's mean of 7 345); a difference from the mean rather than a
+  ±5 % band, because several indicators (annual margin, population change %) sit near zero
+  or change sign, where a percentage band is meaningless.
 - **Change** over a period: absolute and %, for the municipality and, per group, the average of
   the members' own changes over the members with data at both ends (so a member missing one end
   does not shift the group figure). For a percentage indicator the absolute change is in
@@ -136,7 +139,7 @@ class YearData:
 
     values: dict[str, float]
     array: np.ndarray  # the same values, sorted
-    sd: float | None  # sample SD over municipalities
+    sd: float | None  # robust SD over municipalities (see robust_sd)
     cuts: np.ndarray  # quintile limits
 
     @classmethod
@@ -144,8 +147,7 @@ class YearData:
         arr = np.sort(cross.to_numpy(dtype=float))
         return cls(dict(zip(cross.index.tolist(), cross.to_numpy(dtype=float).tolist(),
                             strict=True)),
-                   arr, float(np.std(arr, ddof=1)) if arr.size > 1 else None,
-                   quintile_cuts(cross))
+                   arr, robust_sd(arr), quintile_cuts(cross))
 
     def percentile(self, value: float) -> float | None:
         if not self.array.size:
@@ -247,6 +249,20 @@ def quintiles(values: pd.Series) -> pd.Series:
     have = values.notna()
     out[have] = 1 + np.searchsorted(cuts, values[have].to_numpy(dtype=float), side="left")
     return out
+
+
+def robust_sd(values: np.ndarray | pd.Series) -> float | None:
+    """The spread the assessment is measured in: the interquartile range / 1.349, which
+    equals the SD for normally distributed values but is not inflated by Helsinki-size
+    outliers (municipal figures are heavily skewed). Falls back to the SD when half of the
+    values are equal (IQR 0); None for fewer than two values."""
+    a = np.asarray(values, dtype=float)
+    a = a[~np.isnan(a)]
+    if a.size < 2:
+        return None
+    q1, q3 = np.quantile(a, [0.25, 0.75])
+    iqr = float(q3 - q1)
+    return iqr / 1.349 if iqr > 0 else float(np.std(a, ddof=1))
 
 
 def _f(x: object) -> float | None:
@@ -489,9 +505,11 @@ def weights(ind: catalog_mod.Indicator, year: int,
 
 def group_stats(group: Group, kunta: str, data: YearData | pd.Series, value: float | None,
                 polarity: str, sd: float | None,
-                wts: tuple[dict[str, float], str] | None = None) -> GroupStats:
+                wts: tuple[dict[str, float], str] | None = None, *,
+                judge: bool = True) -> GroupStats:
     """Statistics of one group for one year. ``data``: the year's values (YearData, or a
-    NaN-free Series indexed by kunta)."""
+    NaN-free Series indexed by kunta). ``judge`` False: the assessment says only higher /
+    lower (counts, whose size follows the municipality's size)."""
     d = data.values if isinstance(data, YearData) else dict(data.items())
     members = list(group.members)
     have = [c for c in members if c in d]
@@ -519,7 +537,7 @@ def group_stats(group: Group, kunta: str, data: YearData | pd.Series, value: flo
             st.difference = value - mean
             if sd:
                 st.difference_sd = st.difference / sd
-            st.assessment = assess(value, mean, sd, polarity)
+            st.assessment = assess(value, mean, sd, polarity if judge else "neutral")
     return st
 
 
@@ -603,7 +621,9 @@ def compare(indicator: IndicatorLike, kunta: object, *, peers: Iterable[object] 
                      + (f" (tilastosymboli {status!r})" if status else "") + ".")
     grps = list(groups) if groups is not None else groups_for(m, peers, network)
     wts = weights(ind, y, st)
-    stats = {g.key: group_stats(g, m.code, yd, v, ind.polarity, sd, wts) for g in grps}
+    judge = ind.kind != "count"
+    stats = {g.key: group_stats(g, m.code, yd, v, ind.polarity, sd, wts, judge=judge)
+             for g in grps}
     country_value, _ = tab.value(regions.COUNTRY, y)
     pctl = yd.percentile(v) if v is not None else None
     q = yd.quintile(v) if v is not None else None

@@ -17,7 +17,6 @@ from collections.abc import Iterable
 import pandas as pd
 
 from uso_lib import compare, fmt, regions
-from uso_lib.errors import NoData
 
 POPULATION = "vaesto"
 PEERS_FI = "vertailukunnat"
@@ -31,9 +30,12 @@ def lower_first(label: str) -> str:
 
 
 def figure(value: float | None, unit: str, decimals: int) -> str:
-    """A value with its unit in Finnish format ("11,1 %", "895,3 €/as.", "5 887")."""
+    """A value with its unit in Finnish format ("11,1 %", "895,3 €/as.", "5 887"). A unit in
+    thousands is written out: 24 (1000 t CO2-ekv.) -> "24 000 t CO2-ekv.", not "24 1000 t"."""
     if unit == "henkeä":
         return fmt.number(value, decimals)
+    if unit and unit.startswith("1000 ") and value is not None and not pd.isna(value):
+        return fmt.with_unit(float(value) * 1000, unit[5:], max(0, decimals - 3))
     return fmt.with_unit(value, unit, decimals)
 
 
@@ -55,10 +57,11 @@ def population_sentences(kunta: object, peers: Iterable[object] | None, *,
     tab = compare.table(POPULATION, st)
     if tab is None:
         return []
-    try:
-        end = compare.resolve_year(tab, year, strict=False)
-    except NoData:
+    own = tab.values[m.code].dropna() if m.code in tab.values.columns else pd.Series()
+    own = own[own.index <= year] if year is not None else own
+    if own.empty:  # e.g. Pertunmaa 2025: published only merged into Mäntyharju
         return []
+    end = int(own.index.max())
     per = compare.default_period(tab, m.code, end, span)
     if per is None:
         return []
@@ -88,7 +91,7 @@ def population_sentences(kunta: object, peers: Iterable[object] | None, *,
     s0, s1 = tab.cross(start), tab.cross(end)
     both = s0.index.intersection(s1.index)
     pct_all = ((s1[both] - s0[both]) / s0[both] * 100.0)[s0[both] > 0]
-    sd = float(pct_all.std(ddof=1)) if len(pct_all) > 1 else None
+    sd = compare.robust_sd(pct_all)
     verdict = compare.assess(ch.pct, pg.mean_pct, sd, "higher_better")
     pool = pct_all.reindex([c for c in [m.code, *groups[0].members] if c in pct_all.index])
     r = compare.ranks(pool, "higher_better")
@@ -138,7 +141,7 @@ def contrast_sentences(ov: pd.DataFrame, name: str, *, max_items: int = 3) -> li
     out = []
     for verdict, lead in (("better", f"{name} erottuu vertailukunnista edukseen: "),
                           ("worse", f"{name} jää vertailukunnista jälkeen: ")):
-        hits = ov[(ov["assessment"] == verdict) & ov["has_data"]]
+        hits = ov[(ov["assessment"] == verdict) & ov["has_data"] & (ov["kind"] != "count")]
         if hits.empty:
             continue
         order = hits.apply(lambda r: _strength(r, ov), axis=1).sort_values(ascending=False)
@@ -148,7 +151,8 @@ def contrast_sentences(ov: pd.DataFrame, name: str, *, max_items: int = 3) -> li
         if more > 0:
             text += f" sekä {more} {'muu mittari' if more == 1 else 'muuta mittaria'}"
         out.append(text + ".")
-    judged = ov[ov["assessment"].isin(["better", "worse", "same"]) & ov["has_data"]]
+    judged = ov[ov["assessment"].isin(["better", "worse", "same"]) & ov["has_data"]
+                & (ov["kind"] != "count")]
     if not judged.empty and not (judged["assessment"] != "same").any():
         out.append(f"{name} on kaikilla vertailukelpoisilla mittareilla vertailukuntien "
                    "keskiarvon tasolla.")
