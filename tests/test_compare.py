@@ -302,3 +302,26 @@ def test_counts_are_ranked_but_not_judged(store):
     q1, q3 = cross.quantile([0.25, 0.75])
     assert c.country_sd == pytest.approx((q3 - q1) / 1.349)
     assert abs(g.difference / cross.std()) < 0.25 < abs(g.difference_sd)
+
+
+def test_overview_of_the_embedded_snapshot():
+    """Every catalogue indicator has a row, figures or a note saying how to get them."""
+    from uso_lib import catalog
+
+    st = Store("snapshot")
+    ov = compare.overview("Juva", ["Kuhmoinen", "Rautalampi"], ["Juva", "Kuhmo"], store=st)
+    assert ov["indicator"].tolist() == catalog.catalog().ids()
+    v = ov.set_index("indicator").loc["vaesto"]
+    # 2025 population: Juva 5569, Kuhmoinen 1979, Rautalampi 2928; country 5 652 881 (SSS)
+    assert (v["year"], v["value"], v["peer_mean"]) == (2025, 5569.0, (1979 + 2928) / 2)
+    assert v["country"] == 5652881 and not v["country_is_mean"]
+    assert v["peer_rank_text"] == "1" and v["assessment"] == "higher"  # a count: no judgement
+    rel = ov[ov["relative_index"]]
+    assert len(rel) >= 1 and rel["peer_mean"].isna().all() and rel["country"].isna().all()
+    assert (rel["note"] == compare.RELATIVE_INDEX_LABEL).all()
+    assert rel["peer_rank"].notna().all()  # ranks and direction are kept
+    none = ov[~ov["has_data"]]
+    assert len(none) >= 1 and none["note"].str.len().gt(10).all() and none["value"].isna().all()
+    y21 = compare.overview("Juva", ["Kuhmoinen"], None, year=2021, store=st,
+                           indicators=["vaesto"])
+    assert (y21.at[0, "year"], y21.at[0, "value"]) == (2021, 5887.0)

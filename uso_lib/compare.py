@@ -747,8 +747,8 @@ OVERVIEW_COLUMNS = [
     "relative_index", "proxy", "has_data", "year", "value", "status", "peer_mean",
     "peer_n", "peer_missing", "network_mean", "maakunta_mean", "kuntaryhmitys_mean",
     "country", "country_is_mean", "peer_rank", "peer_rank_text", "country_rank",
-    "country_n", "quintile", "assessment", "assessment_fi", "change_start", "change_pct",
-    "source", "note",
+    "country_n", "quintile", "assessment", "assessment_fi", "change_start", "change_abs",
+    "change_pct", "source", "note",
 ]
 
 
@@ -797,17 +797,18 @@ def overview(kunta: object, peers: Iterable[object] | None, network: Iterable[ob
             country_rank=country.rank, country_n=country.n_with_data, quintile=c.quintile,
             assessment=c.assessment, assessment_fi=ASSESSMENT_FI.get(c.assessment or ""),
             change_start=c.change.start if c.change else None,
+            change_abs=c.change.absolute if c.change else None,
             change_pct=c.change.pct if c.change else None,
             source=c.source_text, note=" ".join(c.notes) or None)
         if ind.relative_index:
             for k in ("peer_mean", "network_mean", "maakunta_mean", "kuntaryhmitys_mean",
-                      "country"):
+                      "country", "country_is_mean"):
                 row[k] = None
             row["note"] = RELATIVE_INDEX_LABEL
         rows.append(row)
     df = pd.DataFrame(rows, columns=OVERVIEW_COLUMNS)
     for col in ("value", "peer_mean", "network_mean", "maakunta_mean", "kuntaryhmitys_mean",
-                "country", "change_pct"):
+                "country", "change_abs", "change_pct"):
         df[col] = pd.to_numeric(df[col], errors="coerce").astype(float)
     for col in ("year", "peer_n", "peer_missing", "peer_rank", "country_rank", "country_n",
                 "quintile", "change_start", "decimals"):
