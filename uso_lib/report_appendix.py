@@ -1,0 +1,97 @@
+"""The report's data appendix: every figure the report shows, with its source.
+
+A reader who doubts a number, or wants to reuse it in a spreadsheet, finds it here with the
+publisher, the table or indicator id, the year and the data date. The appendix is written as
+CSV (UTF-8) and XLSX next to the report, each file atomically (temporary file + rename), so a
+crash never leaves half a file where the previous appendix was.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from uso_lib.catalog import Indicator
+from uso_lib.errors import OutputError
+from uso_lib.regions import COUNTRY, registry
+from uso_lib.report_html import indicator_unit
+
+COLUMNS = ["indicator", "label", "kunta", "nimi", "year", "category", "value", "status",
+           "unit", "source", "table", "vintage", "origin"]
+KEY = ["indicator", "kunta", "year", "category"]
+
+
+@dataclass
+class Appendix:
+    """Collects store rows as the report shows them (duplicates collapse on the store key)."""
+
+    parts: list[pd.DataFrame] = field(default_factory=list)
+
+    def add(self, rows: pd.DataFrame | None, ind: Indicator) -> None:
+        if rows is None or rows.empty:
+            return
+        reg = registry()
+        df = rows.copy()
+        df["label"] = ind.label
+        df["unit"] = indicator_unit(ind)
+        df["nimi"] = ["Koko maa" if k == COUNTRY else (reg.get(k).name_fi if k in reg else k)
+                      for k in df["kunta"]]
+        self.parts.append(df.reindex(columns=COLUMNS))
+
+    def frame(self) -> pd.DataFrame:
+        if not self.parts:
+            return pd.DataFrame(columns=COLUMNS)
+        df = pd.concat(self.parts, ignore_index=True).drop_duplicates(KEY, keep="first")
+        return df.sort_values(["indicator", "category", "kunta", "year"],
+                              kind="stable").reset_index(drop=True)
+
+    def write(self, prefix: str | os.PathLike, *, meta: dict[str, str] | None = None
+              ) -> list[Path]:
+        return write(self.frame(), prefix, meta=meta)
+
+
+def write(df: pd.DataFrame, prefix: str | os.PathLike, *,
+          meta: dict[str, str] | None = None) -> list[Path]:
+    """Write ``<prefix>.csv`` and ``<prefix>.xlsx`` (sheet "Luvut"; "Tietoja" holds ``meta``:
+    municipality, peers, date, licence)."""
+    base = Path(prefix)
+    if base.suffix.lower() in (".csv", ".xlsx"):
+        base = base.with_suffix("")
+    csv_path = base.with_name(base.name + ".csv")
+    xlsx_path = base.with_name(base.name + ".xlsx")
+
+    def _xlsx(p: Path) -> None:
+        with pd.ExcelWriter(p, engine="openpyxl") as xw:
+            df.to_excel(xw, sheet_name="Luvut", index=False)
+            if meta:
+                pd.DataFrame(list(meta.items()), columns=["kenttä", "arvo"]).to_excel(
+                    xw, sheet_name="Tietoja", index=False)
+
+    try:
+        base.parent.mkdir(parents=True, exist_ok=True)
+        atomic(csv_path, lambda p: df.to_csv(p, index=False, encoding="utf-8"))
+        atomic(xlsx_path, _xlsx)
+    except OSError as exc:
+        raise OutputError(f"Cannot write the data appendix {base}.csv / .xlsx: "
+                          f"{exc.strerror or exc}",
+                          hint="Check that the folder is writable and the disk not full.") from exc
+    return [csv_path, xlsx_path]
+
+
+def atomic(path: Path, writer: Callable[[Path], object]) -> Path:
+    """Let ``writer`` fill a temporary file beside ``path``, then rename it into place."""
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    os.close(fd)
+    try:
+        writer(Path(tmp))
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path

@@ -1,0 +1,283 @@
+"""The HTML pieces a report is made of: escaped text, notes, tables, figures, source lines.
+
+The report notebook is exported without its code, so everything a reader sees is an output
+built here. Every string that comes from parameters or data (municipality names, notes, source
+texts, catalogue wording) passes through :func:`esc` in this module, in one place, and never
+reaches the page raw.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import io
+import re
+from collections.abc import Iterable, Sequence
+from datetime import date
+
+import pandas as pd
+from IPython.display import HTML
+
+from uso_lib import compare, fmt
+from uso_lib.catalog import Indicator
+from uso_lib.regions import slugify
+
+LICENCE = "CC BY 4.0"
+RELATIVE_INDEX_LABEL = compare.RELATIVE_INDEX_LABEL  # "indeksi, mediaanikunta = 100 (...)"
+NO_DATA_TEXT = "Ei tietoa offline-aineistossa; `uso data refresh` hakee sen."
+
+# The report's own elements (the page, fonts and print rules come from the HTML template of
+# uso_lib.render). Markers keep a symbol besides the colour, so they survive greyscale print.
+STYLE = """
+.uso-cover p { margin: 0.25rem 0; }
+.uso-method, .uso-note, .uso-description { color: #5b6675; font-size: 0.9rem; }
+.uso-source { color: #5b6675; font-size: 0.82rem; margin: 0.2rem 0 0.8rem; }
+.uso-figure { margin: 0.5rem 0; }
+.uso-figure img { display: block; max-width: 100%; }
+.uso-maps { display: flex; flex-wrap: wrap; gap: 1rem; align-items: flex-start; margin: 1rem 0; }
+.uso-maps img { max-height: 26rem; width: auto; }
+.uso-maps figcaption { flex-basis: 100%; }
+.uso-nodata, .uso-warning, .uso-proxy { border-left: 4px solid #d95f02; background: #fdf3ea;
+  padding: 0.4rem 0.8rem; margin: 0.5rem 0; }
+.uso-proxy { border-left-color: #0b5a8c; background: #eef4f9; }
+td.uso-nodata { border-left: none; color: #5b6675; font-style: italic; text-align: left; }
+.uso-tag { color: #0b5a8c; font-size: 0.85rem; }
+.uso-better { color: #1b7837; white-space: nowrap; }
+.uso-worse { color: #b2182b; white-space: nowrap; }
+.uso-same, .uso-neutral, .uso-nomark { color: #5b6675; white-space: nowrap; }
+tr.uso-self td { font-weight: 600; background: #fff4ea; }
+tr.uso-theme th { text-align: left; background: #e3eaf1; }
+.uso-highlights li { margin: 0.3rem 0; }
+.uso-definitions td { text-align: left; font-size: 0.85rem; }
+@media print { .uso-indicator { page-break-inside: avoid; } }
+"""
+
+
+# -- text -----------------------------------------------------------------------------------
+def esc(value: object) -> str:
+    """HTML-escape anything that came from parameters or data."""
+    return html.escape("" if value is None else str(value), quote=True)
+
+
+def anchor(*parts: str) -> str:
+    """A stable ASCII id for a link target (``teema-vaestokehitys``, ``ind-vaesto``)."""
+    return "-".join(slugify(p) for p in parts if p)
+
+
+def heading(text: str, level: int = 2, ident: str | None = None) -> str:
+    """A ``<hN>`` heading (the HTML export gives every h2/h3 its own id for the contents)."""
+    if level not in (1, 2, 3, 4):
+        raise ValueError(f"heading level must be 1-4, not {level}")
+    ident_attr = f' id="{esc(ident)}"' if ident else ""
+    return f"<h{level}{ident_attr}>{esc(text)}</h{level}>"
+
+
+def inline(text: str) -> str:
+    """Escape, then turn `code` spans into <code>: notes name commands such as
+    `uso data refresh`, and only the backticks are interpreted."""
+    return re.sub(r"`([^`]+)`", r"<code>\1</code>", esc(text))
+
+
+def paragraph(text: str, cls: str | None = None) -> str:
+    klass = f' class="{esc(cls)}"' if cls else ""
+    return f"<p{klass}>{inline(text)}</p>"
+
+
+def note(text: str, kind: str = "note") -> str:
+    """A boxed note for the reader (``kind``: note, nodata, proxy, warning)."""
+    return f'<div class="uso-{esc(kind)}">{paragraph(text)}</div>'
+
+
+def bullets(items: Iterable[str], cls: str = "") -> str:
+    klass = f' class="{esc(cls)}"' if cls else ""
+    return f"<ul{klass}>" + "".join(f"<li>{inline(t)}</li>" for t in items) + "</ul>"
+
+
+def page(parts: Iterable[str]) -> HTML:
+    """Join HTML pieces into one notebook output."""
+    return HTML("\n".join(p for p in parts if p))
+
+
+def style() -> str:
+    return f"<style>{STYLE}</style>"
+
+
+# -- numbers --------------------------------------------------------------------------------
+def value_text(value: object, unit: str | None = "", decimals: int = 0,
+               status: str | None = "") -> str:
+    """A figure as the report prints it: Finnish formatting; a missing figure shows the
+    publisher's symbol (``..``) or a dash, never 0."""
+    missing = status if status else fmt.MISSING
+    return fmt.with_unit(value, _unit_suffix(unit), decimals, missing=missing)
+
+
+def _unit_suffix(unit: str | None) -> str | None:
+    # a count's unit ("henkeä", "työpaikkaa") after every figure is noise in tables; the
+    # heading says what is counted
+    return None if unit in ("", None, "henkeä", "lkm", "indeksi", "työpaikkaa", "yritystä",
+                            "pistettä") else unit
+
+
+def chart_unit(ind: Indicator) -> str | None:
+    """The unit for chart labels (None for plain counts)."""
+    return _unit_suffix(ind.unit)
+
+
+def indicator_unit(ind: Indicator) -> str:
+    """The unit as a reader should understand it (relative indices say what they are)."""
+    return RELATIVE_INDEX_LABEL if ind.relative_index else (ind.unit or "")
+
+
+def year_span(years: Iterable[int]) -> str:
+    ys = sorted({int(y) for y in years})
+    if not ys:
+        return ""
+    if len(ys) == 1:
+        return str(ys[0])
+    if ys == list(range(ys[0], ys[-1] + 1)):
+        return f"{ys[0]}–{ys[-1]}"
+    if len(ys) <= 4:
+        return ", ".join(map(str, ys))
+    return f"{ys[0]}–{ys[-1]} (osa vuosista)"
+
+
+def date_text(iso: str) -> str:
+    try:
+        return fmt.day(date.fromisoformat(str(iso)[:10]))
+    except ValueError:
+        return str(iso)
+
+
+# -- source lines ---------------------------------------------------------------------------
+def source_line(rows: pd.DataFrame) -> str:
+    """The plain-text source line of the figures in ``rows`` (store rows): who published them,
+    which table or indicator (``Tilastokeskus, StatFin 11re``), which years, and the date of
+    the data (the release of the offline snapshot's file, or the day a live figure was
+    fetched), as the publishers' CC BY 4.0 terms ask."""
+    if rows is None or rows.empty:
+        return ""
+    have = rows[rows["value"].notna()] if rows["value"].notna().any() else rows
+    parts = []
+    for (source, table), grp in have.groupby(["source", "table"], sort=True):
+        text = compare.source_text(source, table, None)
+        span = year_span(grp["year"])
+        parts.append(f"{text} ({span})" if span else text)
+    line = "Lähde: " + "; ".join(parts) + "."
+    fetched = have["origin"].isin(["live", "cached"])
+    dates = sorted({v for v in have.loc[~fetched, "vintage"] if v})
+    if dates:
+        line += " Aineiston päiväys " + ", ".join(date_text(v) for v in dates[-3:]) + "."
+    got = sorted({v for v in have.loc[fetched, "retrieved"] if v})
+    if got:
+        line += " Haettu " + ", ".join(date_text(v) for v in got[-2:]) + "."
+    return line
+
+
+def chart_source(rows: pd.DataFrame) -> str:
+    """The short source printed inside a chart (the HTML caption repeats it in full)."""
+    parts = [compare.source_text(s, t, None) + f" ({year_span(g['year'])})"
+             for (s, t), g in rows.groupby(["source", "table"], sort=True)]
+    return "; ".join(parts) or "uso-aineisto"
+
+
+def source_html(rows: pd.DataFrame) -> str:
+    text = source_line(rows)
+    return f'<p class="uso-source">{esc(text)}</p>' if text else ""
+
+
+# -- no data --------------------------------------------------------------------------------
+def live_source_text(ind: Indicator) -> str:
+    """Where the live figure would come from, in words."""
+    live = ind.live
+    if live is None or live.source == "none":
+        return ""
+    if live.source == "pxweb":
+        text = f"Tilastokeskus, {live.database}, taulukko {live.table}"
+    elif live.source == "sotkanet":
+        text = f"THL Sotkanet, indikaattori {live.indicator}"
+    elif live.source == "file":
+        text = "käyttäjän tuoma taulukkotiedosto (`uso data import`)"
+    else:
+        text = "johdettu muista indikaattoreista"
+    if live.source in ("pxweb", "sotkanet") and not live.confirmed:
+        text += " (taulukko vahvistetaan rajapinnasta)"
+    return text
+
+
+def no_data_text(ind: Indicator) -> str:
+    """What the reader sees instead of a chart when the store has no figure: that it is
+    missing, and how to get it."""
+    fetchable = ind.live is not None and ind.live.source in ("pxweb", "sotkanet")
+    parts = [NO_DATA_TEXT if fetchable else "Ei tietoa offline-aineistossa."]
+    src = live_source_text(ind)
+    if src:
+        parts.append(f"Lähde verkossa: {src}.")
+    if ind.how_to_get:  # the catalogue's own "Ei offline-aineistossa." would repeat the lead
+        parts.append(re.sub(r"^Ei offline-aineistossa\.\s*", "", ind.how_to_get.strip()))
+    elif not fetchable:
+        parts.append("Tiedon voi tuoda taulukkotiedostona: `uso data import`.")
+    return " ".join(parts)
+
+
+def no_data_note(ind: Indicator) -> str:
+    return note(no_data_text(ind), kind="nodata")
+
+
+# -- tables ---------------------------------------------------------------------------------
+def table_html(df: pd.DataFrame, *, numeric: Sequence[str] = (), cls: str = "uso-table",
+               highlight: int | None = None, caption: str = "") -> str:
+    """An HTML table of already formatted cells (every cell escaped). ``numeric`` columns
+    are right-aligned; ``highlight`` marks one row (the report's own municipality)."""
+    head = "".join(f'<th{" class=num" if c in numeric else ""}>{esc(c)}</th>'
+                   for c in df.columns)
+    body = []
+    for i, row in enumerate(df.itertuples(index=False)):
+        mark = ' class="uso-self"' if highlight is not None and i == highlight else ""
+        cells = "".join(f'<td{" class=num" if c in numeric else ""}>{esc(v)}</td>'
+                        for c, v in zip(df.columns, row, strict=True))
+        body.append(f"<tr{mark}>{cells}</tr>")
+    cap = f"<caption>{esc(caption)}</caption>" if caption else ""
+    return (f'<table class="{esc(cls)}">{cap}<thead><tr>{head}</tr></thead>'
+            f'<tbody>{"".join(body)}</tbody></table>')
+
+
+# -- figures --------------------------------------------------------------------------------
+PNG_DPI = 90
+PNG_COLOURS = 48
+
+
+def png_data_uri(fig, *, dpi: int = PNG_DPI, colours: int = PNG_COLOURS) -> str:
+    """The figure as a compact PNG data URI (and the figure closed).
+
+    A report embeds some fifty charts and must stay a small self-contained file (< 3 MB) that
+    renders in seconds, so the figure is rasterised once at a modest resolution and reduced to
+    a palette of ``colours``: the house style uses a handful of flat colours, so the palette
+    image looks the same at about a quarter of the size, and encoding the small palette image
+    is cheaper than encoding the full-colour one."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from PIL import Image
+
+    from uso_lib import viz
+
+    try:
+        fig.set_dpi(dpi)
+        canvas = fig.canvas if isinstance(fig.canvas, FigureCanvasAgg) else FigureCanvasAgg(fig)
+        canvas.draw()
+        size = canvas.get_width_height()
+        img = Image.frombuffer("RGBA", size, canvas.buffer_rgba(), "raw", "RGBA", 0, 1)
+        img = Image.alpha_composite(Image.new("RGBA", size, "white"), img).convert("RGB")
+        pal = img.quantize(colors=colours, method=Image.Quantize.FASTOCTREE)
+    finally:
+        viz.close(fig)
+    buf = io.BytesIO()
+    pal.save(buf, format="PNG")
+    return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode("ascii")
+
+
+def figure_html(fig, *, alt: str, rows: pd.DataFrame | None = None, caption: str = "",
+                dpi: int = PNG_DPI, colours: int = PNG_COLOURS) -> str:
+    """A chart as ``<figure>`` with its source line (from ``rows``) or ``caption`` below."""
+    cap = caption or (source_line(rows) if rows is not None else "")
+    fc = f'<figcaption class="uso-source">{esc(cap)}</figcaption>' if cap else ""
+    return (f'<figure class="uso-figure"><img src="{png_data_uri(fig, dpi=dpi, colours=colours)}"'
+            f' alt="{esc(alt)}"/>{fc}</figure>')

@@ -1,0 +1,686 @@
+"""The theme sections of the report: every catalogue indicator, in the INDICATORS.md row order,
+with a chart, a short comparison table and a source line -- or a note saying the figure is
+missing and how to get it.
+
+Indicators that belong together (births, deaths and their difference; in-, out- and net
+migration; the three job-sector shares ...) are shown as one block: one chart of the
+municipality's series and one table with a row per indicator. That reads better than a dozen
+near-identical charts, and it keeps a report within its time and size budget (a chart costs
+~0.1 s and ~15 kB). Breakdowns get the chart made for them (population pyramid, service-need
+change, jobs by industry, emissions by sector, commuting, the population projection).
+
+A chart that cannot be drawn (an unexpected shape of data) never stops the report: the block
+falls back to the plain comparison and says so.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable, Sequence
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+
+from uso_lib import catalog as catalog_mod
+from uso_lib import compare, fmt, viz
+from uso_lib import text as text_mod
+from uso_lib.catalog import Indicator
+from uso_lib.errors import NoData, UsoError
+from uso_lib.regions import COUNTRY
+from uso_lib.report_html import (
+    RELATIVE_INDEX_LABEL,
+    anchor,
+    chart_source,
+    chart_unit,
+    esc,
+    figure_html,
+    no_data_note,
+    note,
+    paragraph,
+    source_html,
+    table_html,
+    value_text,
+)
+
+if TYPE_CHECKING:
+    from uso_lib.report import Report
+
+CHART_YEARS = 20  # a time-series chart shows at most this many latest years
+
+# Blocks of indicators shown together: (heading, member ids). A member missing from the
+# catalogue is skipped; a block with fewer than two members is shown as single indicators.
+GROUPS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("Ikärakenne", ("alle15_osuus", "ika15_64_osuus", "yli64_osuus")),
+    ("Syntyneet ja kuolleet", ("syntyneet", "kuolleet", "luonnollinen_vaestonlisays")),
+    ("Kuntien välinen muutto", ("tulomuutto", "lahtomuutto", "nettomuutto")),
+    ("Maahan- ja maastamuutto", ("maahanmuutto", "maastamuutto", "nettomaahanmuutto")),
+    ("Väestöennuste", ("vaestoennuste", "vaestoennuste_2019")),
+    ("Työpaikkojen jakautuminen", ("alkutuotanto_osuus", "jalostus_osuus", "palvelut_osuus")),
+    ("Työttömät työnhakijat ja työvoima", ("tyottomat_tyonhakijat", "tyovoima")),
+    ("Pendelöinti", ("asuinkunnassa_tyossakayvat", "tulopendelointi", "lahtopendelointi",
+                     "omassa_seutukunnassa_tyossakayvat")),
+    ("Koulutustaso", ("tutkinto_osuus", "korkea_aste_osuus")),
+    ("Pienituloisuus", ("pienituloisuusaste", "lasten_pienituloisuusaste")),
+    ("Lainakanta", ("lainakanta_eur_as", "konsernin_lainakanta_eur_as")),
+    ("Kotitalouksien tulot", ("kotitalouksien_tulot_mediaani",
+                              "kotitalouksien_tulot_keskiarvo")),
+)
+
+# Breakdowns whose categories, not the total, are the story (the total is their sum).
+CATEGORY_CHARTS = {"asuntovaesto_tulokymmenyksittain", "muutto_ikaryhmittain",
+                   "rikoksista_epaillyt"}
+
+
+# -- ordering and blocks ----------------------------------------------------------------------
+def row_key(row: str) -> tuple[int, str]:
+    """INDICATORS.md rows in natural order: 1, 1b, 2, ..., 10, 11."""
+    m = re.match(r"(\d+)(.*)", row or "")
+    return (int(m.group(1)), m.group(2)) if m else (10**6, row or "")
+
+
+def blocks(theme_id: str) -> list[tuple[str | None, list[Indicator]]]:
+    """The theme's blocks in row order: (group heading or None, indicators)."""
+    cat = catalog_mod.catalog()
+    inds = [i for i in cat.indicators if i.theme == theme_id]
+    order = {i.id: n for n, i in enumerate(inds)}
+    inds.sort(key=lambda i: (row_key(i.row), order[i.id]))
+    ids = {i.id for i in inds}
+    group_of: dict[str, tuple[str, list[str]]] = {}
+    for title, members in GROUPS:
+        present = [m for m in members if m in ids]
+        if len(present) >= 2:
+            for m in present:
+                group_of[m] = (title, present)
+    out: list[tuple[str | None, list[Indicator]]] = []
+    done: set[str] = set()
+    by_id = {i.id: i for i in inds}
+    for ind in inds:
+        if ind.id in done:
+            continue
+        if ind.id in group_of:
+            title, members = group_of[ind.id]
+            out.append((title, [by_id[m] for m in members]))
+            done.update(members)
+        else:
+            out.append((None, [ind]))
+            done.add(ind.id)
+    return out
+
+
+def theme_section(r: Report, theme_id: str) -> str:
+    """Every indicator of one theme, as HTML (the theme's h2 is in the notebook)."""
+    parts = [f'<div class="uso-theme" id="{anchor("teema", theme_id)}">']
+    for title, members in blocks(theme_id):
+        if title is None:
+            parts.append(indicator_block(r, members[0]))
+        else:
+            parts.append(group_block(r, title, members))
+    parts.append("</div>")
+    return "\n".join(parts)
+
+
+# -- data access ------------------------------------------------------------------------------
+def store_rows(r: Report, ind_id: str) -> pd.DataFrame:
+    rows = compare.cache_for(r.store).groups.get(ind_id)
+    return rows if rows is not None else r.store.frame.iloc[0:0]
+
+
+def select(r: Report, ind_id: str, codes: Sequence[str], years: Iterable[int] | None = None,
+           category: str | None = "") -> pd.DataFrame:
+    """The store rows behind what a chart or table shows (for source lines and the appendix)."""
+    rows = store_rows(r, ind_id)
+    mask = rows["kunta"].isin(list(codes))
+    if category is not None:
+        mask &= rows["category"] == category
+    if years is not None:
+        mask &= rows["year"].isin({int(y) for y in years})
+    return rows[mask]
+
+
+def has_total(r: Report, ind: Indicator) -> bool:
+    tab = compare.table(ind.id, r.store)
+    return tab is not None and bool(tab.years)
+
+
+def has_categories(r: Report, ind: Indicator) -> bool:
+    rows = store_rows(r, ind.id)
+    return bool((rows["category"] != "").any())
+
+
+def own_years(r: Report, ind: Indicator, until: int | None = None) -> list[int]:
+    tab = compare.table(ind.id, r.store)
+    if tab is None or r.kunta.code not in tab.values.columns:
+        return []
+    ys = [int(y) for y in tab.values[r.kunta.code].dropna().index]
+    return [y for y in ys if until is None or y <= until][-CHART_YEARS:]
+
+
+def comparison_codes(r: Report) -> list[str]:
+    """The municipalities whose figures a comparison shows: the municipality, its peers and
+    the network members."""
+    return list(dict.fromkeys([r.kunta.code, *r.peer_codes, *r.network_codes]))
+
+
+# -- one indicator ------------------------------------------------------------------------------
+def indicator_block(r: Report, ind: Indicator) -> str:
+    """One indicator: heading, notes, chart, comparison table, sentence, source line. The link
+    target of the summary table is the section (the HTML export re-numbers heading ids)."""
+    body = "\n".join(_indicator_parts(r, ind))
+    return (f'<section class="uso-indicator" id="{anchor("ind", ind.id)}">\n'
+            f"<h3>{esc(ind.label)}</h3>\n{body}\n</section>")
+
+
+def _tags(ind: Indicator, *, description: bool = True) -> list[str]:
+    out = []
+    if description and ind.description:
+        out.append(paragraph(ind.description, cls="uso-description"))
+    if ind.relative_index:
+        out.append(paragraph(f"Yksikkö: {RELATIVE_INDEX_LABEL}. Indeksi kertoo kunnan "
+                             "sijoittumisen muihin kuntiin nähden, ei mittarin omaa arvoa.",
+                             cls="uso-tag"))
+    if ind.offline and ind.offline.proxy:
+        out.append(note(f"Korvaava mittari: {ind.offline.proxy}", "proxy"))
+    return out
+
+
+def _indicator_parts(r: Report, ind: Indicator) -> list[str]:
+    out = _tags(ind)
+    total, cats = has_total(r, ind), has_categories(r, ind)
+    if not total and not cats:
+        return out + [no_data_note(ind)]
+    c = None
+    if total:
+        try:
+            c = compare.compare(ind, r.kunta.code, peers=r.peer_codes or None,
+                                network=r.network_codes or None, year=r.year, store=r.store,
+                                strict_year=False, groups=r.groups())
+        except NoData as exc:
+            out.append(note(f"{exc.message}", "nodata"))
+    special = SPECIAL_CHARTS.get(ind.id)
+    if special is None and cats and (not total or ind.id in CATEGORY_CHARTS):
+        special = category_chart
+    chart = None
+    if special is not None:
+        try:
+            chart = special(r, ind)
+        except UsoError as exc:  # the data has an unexpected shape: fall back, and say so
+            out.append(note(f"Erikoiskaaviota ei voitu piirtää ({exc.message}); "
+                            "näytetään perusvertailu.", "warning"))
+    if chart is None and c is not None:
+        chart = series_chart(r, ind, c)
+    if chart is not None:
+        out.append(chart[0])
+        r.appendix.add(chart[1], ind)
+    if c is not None:
+        out.append(comparison_table(r, ind, c))
+        out.append(paragraph(text_mod.comparison_sentence(c, "peers" if r.peers else
+                                                          "country"), cls="uso-sentence"))
+        out += [paragraph(n, cls="uso-note") for n in c.notes if RELATIVE_INDEX_LABEL not in n]
+        r.appendix.add(select(r, ind.id, comparison_codes(r) + [COUNTRY], [c.year]), ind)
+    if cats:
+        out.append(category_table(r, ind))
+    return out
+
+
+Chart = tuple[str, pd.DataFrame]  # (figure HTML, the store rows it shows)
+
+
+def series_chart(r: Report, ind: Indicator, c: compare.Comparison) -> Chart:
+    """Several years: the municipality over time against the group averages; one or two years
+    or a relative index: the ranking among the comparison municipalities (the brochure's
+    shape)."""
+    name = r.kunta.name_fi
+    years = own_years(r, ind, c.year)
+    codes = [r.kunta.code, *r.peer_codes]
+    title = f"{ind.label}, {name}"
+    unit = chart_unit(ind)
+    if ind.relative_index or len(years) < 3:
+        rank = compare.ranking(ind, r.kunta.code, r.peer_codes, year=c.year, store=r.store)
+        rows = select(r, ind.id, codes, [c.year])
+        sub = (RELATIVE_INDEX_LABEL if ind.relative_index else
+               f"{c.year}, {'vertailukunnat' if r.peers else 'kunta'}")
+        fig = viz.ranking_bars(rank, highlight=r.kunta.code,
+                               mean=None if ind.relative_index or not r.peers else True,
+                               unit=unit, decimals=ind.decimals, polarity=ind.polarity,
+                               title=title, subtitle=sub, source=chart_source(rows))
+        return figure_html(fig, alt=f"{ind.label}: {name} ja vertailukunnat {c.year}",
+                           rows=rows), rows
+    tab = compare.table(ind.id, r.store)
+    groups = [g for g in r.groups() if g.key in ("peers", "network")]
+    frame = compare.series_frame(ind, r.kunta.code, groups, store=r.store, years=years)
+    frame = frame.rename(columns={g.label: group_label(r, g.key) for g in groups})
+    country = tab.values[COUNTRY].reindex(years) if COUNTRY in tab.values.columns else None
+    if country is not None and country.notna().sum() < 2:
+        country = None  # a single country figure is no line; the table shows it
+    if country is not None:
+        frame["Koko maa"] = country
+    rows = select(r, ind.id, [*codes, *r.network_codes] + ([COUNTRY] if country is not None
+                                                           else []), years)
+    if ind.kind == "count":
+        # a count's level differs by orders of magnitude between a municipality and the
+        # groups: compare the development as an index, where every value is positive
+        usable = frame.dropna(axis=1, how="all")
+        if (usable > 0).all().all() and usable.iloc[0].notna().all() and name in usable:
+            fig = viz.indexed_series(usable, years[0], highlight=name, title=title,
+                                     source=chart_source(rows))
+            return figure_html(fig, alt=f"{ind.label}: kehitys, {years[0]} = 100",
+                               rows=rows), rows
+        frame = frame[[name]]
+        rows = rows[rows["kunta"] == r.kunta.code]
+    fig = viz.time_series(frame, highlight=name, unit=unit, decimals=ind.decimals,
+                          title=title, subtitle=ind.unit or None, source=chart_source(rows))
+    return figure_html(fig, alt=f"{ind.label}: {name} {years[0]}–{years[-1]}", rows=rows), rows
+
+
+def group_label(r: Report, key: str) -> str:
+    return {"peers": "Vrt. kunnat ka.", "network": r.network_label or "Verkosto ka."}.get(
+        key, key)
+
+
+def comparison_table(r: Report, ind: Indicator, c: compare.Comparison) -> str:
+    """The municipality and its groups in the comparison year, and the change over the
+    period (percentage points for a percentage)."""
+    d, unit = ind.decimals, ind.unit
+    ch = c.change
+    value_col = f"Arvo {c.year}"
+    change_col = f"Muutos {ch.start}–{ch.end}" if ch else None
+
+    def change_text(absolute: float | None, pct: float | None) -> str:
+        if unit == "%":
+            return fmt.with_unit(absolute, "%-yks.", d, signed=True)
+        return fmt.change_pct(pct) if pct is not None else fmt.MISSING
+
+    own = {"": r.kunta.name_fi, value_col: value_text(c.value, unit, d, c.status)}
+    if change_col:
+        own[change_col] = change_text(ch.absolute, ch.pct)
+    rows = [own]
+    if ind.relative_index:
+        for key, title in (("peers", "Sija vertailukunnissa"), ("country", "Sija koko maassa")):
+            g = c.groups.get(key)
+            if g and g.rank is not None:
+                rows.append({"": title, value_col: f"{g.rank_text}/{g.n_ranked}"})
+        df = pd.DataFrame(rows).fillna("")
+        return table_html(df, numeric=[col for col in df.columns if col], highlight=0)
+    for key, g in c.groups.items():
+        if key == "country":
+            continue
+        label = (group_label(r, key) if key in ("peers", "network") else f"{g.label} ka.")
+        row = {"": f"{label} ({g.n_with_data}/{g.n_members})",
+               value_col: value_text(g.mean, unit, d)}
+        if change_col:
+            gc = ch.groups.get(key)
+            row[change_col] = change_text(gc.mean_absolute, gc.mean_pct) if gc else fmt.MISSING
+        rows.append(row)
+    own_country = c.country_value is not None
+    rows.append({"": "Koko maa" if own_country else "Kuntien ka. (koko maa)",
+                 value_col: value_text(c.country_value if own_country
+                                       else c.groups["country"].mean, unit, d)})
+    df = pd.DataFrame(rows).fillna("")
+    peer = c.groups.get("peers")
+    if peer and peer.rank is not None:
+        df["Sija vrt."] = [f"{peer.rank_text}/{peer.n_ranked}"] + [""] * (len(df) - 1)
+    return table_html(df, numeric=[col for col in df.columns if col], highlight=0)
+
+
+# -- breakdowns -------------------------------------------------------------------------------
+def latest_category_year(r: Report, ind: Indicator, kunta: str) -> int | None:
+    rows = store_rows(r, ind.id)
+    have = rows[(rows["kunta"] == kunta) & (rows["category"] != "") & rows["value"].notna()]
+    if have.empty:
+        return None
+    years = sorted(int(y) for y in have["year"].unique())
+    if r.year is not None:
+        years = [y for y in years if y <= r.year] or years
+    return years[-1]
+
+
+PREFIX_LABELS = {"m": "miehet", "n": "naiset", "tulo": "tulomuutto", "lahto": "lähtömuutto"}
+
+
+def category_table(r: Report, ind: Indicator) -> str:
+    """The breakdown in the latest year: the municipality and the whole country (when the
+    store has it), in the catalogue's category order, with its source line. Two-part codes
+    (``m:0-4``, ``tulo:20-39``) become a cross table: one row per age group, one column per
+    sex or direction."""
+    year = latest_category_year(r, ind, r.kunta.code)
+    if year is None:
+        return paragraph(f"{r.kunta.name_fi}: ei luokittaisia tietoja.", cls="uso-note")
+    rows = select(r, ind.id, [r.kunta.code, COUNTRY], [year], category=None)
+    rows = rows[rows["category"] != ""]
+    own = rows[rows["kunta"] == r.kunta.code].set_index("category")
+    ctry = rows[rows["kunta"] == COUNTRY].set_index("category")
+    labels = ind.categories or {}
+    order = [k for k in labels if k in own.index] + sorted(set(own.index) - set(labels))
+    caption = f"{ind.label} luokittain, {r.kunta.name_fi} {year}"
+    r.appendix.add(rows, ind)
+
+    def cell(frame: pd.DataFrame, k: str) -> str:
+        if k not in frame.index:
+            return fmt.MISSING
+        return value_text(frame.at[k, "value"], ind.unit, ind.decimals, frame.at[k, "status"])
+
+    prefixes = list(dict.fromkeys(k.split(":")[0] for k in order))
+    if all(k.split(":")[0] in PREFIX_LABELS for k in order) and len(prefixes) > 1:
+        rests = list(dict.fromkeys(k.split(":", 1)[1] if ":" in k else "" for k in order))
+        table = pd.DataFrame({"Ryhmä": [
+            (PREFIX_LABELS.get(x, x) if x in PREFIX_LABELS else x) or "yhteensä"
+            for x in rests]})
+        for p in prefixes:
+            table[PREFIX_LABELS[p]] = [cell(own, f"{p}:{x}" if x else p) for x in rests]
+        return (table_html(table, numeric=list(table.columns[1:]), caption=caption)
+                + source_html(rows))
+    table = pd.DataFrame({"Luokka": [labels.get(k, k) for k in order],
+                          r.kunta.name_fi: [cell(own, k) for k in order]})
+    if not ctry.empty:
+        table["Koko maa"] = [cell(ctry, k) for k in order]
+    return (table_html(table, numeric=list(table.columns[1:]), caption=caption)
+            + source_html(rows))
+
+
+def category_chart(r: Report, ind: Indicator) -> Chart:
+    """The breakdown as bars in the catalogue's order (age groups and income deciles keep
+    their order); a count with a total as shares of it, the whole country as markers."""
+    year = latest_category_year(r, ind, r.kunta.code)
+    if year is None:
+        raise NoData(f"{r.kunta.name_fi}: no breakdown of {ind.id!r}.")
+    rows = select(r, ind.id, [r.kunta.code, COUNTRY], [year], category=None)
+    labels = ind.categories or {}
+    frames = []
+    share = False
+    for code, name in ((r.kunta.code, r.kunta.name_fi), (COUNTRY, "Koko maa")):
+        own = rows[rows["kunta"] == code].set_index("category")["value"]
+        if own.empty:
+            continue
+        total = own.get("")
+        share = ind.kind == "count" and total is not None and bool(total > 0) and \
+            ind.id in CATEGORY_CHARTS
+        cats = [k for k in labels if k in own.index] + sorted(set(own.index) - set(labels)
+                                                              - {""})
+        vals = own.reindex(cats) / total * 100.0 if share else own.reindex(cats)
+        frames.append(pd.DataFrame({"category": cats, "value": vals.to_numpy(), "name": name}))
+    frame = pd.concat(frames, ignore_index=True)
+    fig = viz.category_bars(frame, series="name", highlight=r.kunta.name_fi, labels=labels,
+                            unit="%" if share else chart_unit(ind),
+                            decimals=1 if share else ind.decimals,
+                            title=f"{ind.label}, {r.kunta.name_fi} {year}",
+                            subtitle="osuus kaikista, %" if share else (ind.unit or None),
+                            source=chart_source(rows))
+    return figure_html(fig, alt=f"{ind.label} luokittain, {r.kunta.name_fi} {year}",
+                       rows=rows), rows
+
+
+def pyramid_chart(r: Report, ind: Indicator) -> Chart:
+    year = latest_category_year(r, ind, r.kunta.code)
+    if year is None:
+        raise NoData(f"{r.kunta.name_fi}: no age structure.")
+    rows = select(r, ind.id, [r.kunta.code, COUNTRY], [year], category=None)
+    rows = rows[rows["category"] != ""]
+    own = rows[rows["kunta"] == r.kunta.code]
+    ctry = rows[rows["kunta"] == COUNTRY]
+    fig = viz.population_pyramid(own[["category", "value"]],
+                                 compare=ctry[["category", "value"]] if len(ctry) else None,
+                                 share=bool(len(ctry)), title=f"{ind.label}, "
+                                 f"{r.kunta.name_fi} {year}", source=chart_source(rows))
+    return figure_html(fig, alt=f"Väestöpyramidi, {r.kunta.name_fi} {year}", rows=rows), rows
+
+
+def service_need_chart(r: Report, ind: Indicator) -> Chart:
+    year = latest_category_year(r, ind, r.kunta.code)
+    if year is None:
+        raise NoData(f"{r.kunta.name_fi}: no service-need change.")
+    rows = select(r, ind.id, [r.kunta.code], [year], category=None)
+    rows = rows[rows["category"] != ""]
+    frame = rows[["category", "value"]].rename(columns={"value": "change_pct"})
+    fig = viz.service_need_change(frame, base_year=2024, horizon=year,
+                                  title=f"Palvelutarpeiden muutos, {r.kunta.name_fi}",
+                                  source=chart_source(rows))
+    return figure_html(fig, alt=f"Palvelutarpeiden muutos {year}, {r.kunta.name_fi}",
+                       rows=rows), rows
+
+
+def industry_chart(r: Report, ind: Indicator) -> Chart:
+    year = latest_category_year(r, ind, r.kunta.code)
+    if year is None:
+        raise NoData(f"{r.kunta.name_fi}: no breakdown by industry.")
+    rows = select(r, ind.id, [r.kunta.code, COUNTRY], [year], category=None)
+    frame = rows.assign(name=np.where(rows["kunta"] == COUNTRY, "Koko maa", r.kunta.name_fi))
+    fig = viz.jobs_by_industry(frame[["category", "value", "name"]], series="name",
+                               highlight=r.kunta.name_fi, labels=ind.categories,
+                               title=f"{ind.label}, {r.kunta.name_fi} {year}",
+                               source=chart_source(rows))
+    return figure_html(fig, alt=f"{ind.label}, {r.kunta.name_fi} {year}", rows=rows), rows
+
+
+def emissions_chart(r: Report, ind: Indicator) -> Chart:
+    rows = select(r, ind.id, [r.kunta.code], None, category=None)
+    rows = rows[rows["value"].notna() | (rows["category"] == "")]
+    if rows.empty:
+        raise NoData(f"{r.kunta.name_fi}: no emissions by sector.")
+    fig = viz.emissions_by_sector(rows[["year", "category", "value"]], unit=ind.unit or "",
+                                  labels=ind.categories,
+                                  title=f"{ind.label}, {r.kunta.name_fi}",
+                                  source=chart_source(rows))
+    return figure_html(fig, alt=f"{ind.label} sektoreittain, {r.kunta.name_fi}",
+                       rows=rows), rows
+
+
+SPECIAL_CHARTS: dict[str, Callable[[Report, Indicator], Chart]] = {
+    "vaesto_ikaryhmittain": pyramid_chart,
+    "palvelutarpeiden_muutos": service_need_chart,
+    "tyopaikat_toimialoittain": industry_chart,
+    "yrityskanta_toimialoittain": industry_chart,
+    "kasvihuonekaasupaastot": emissions_chart,
+}
+
+
+# -- blocks of several indicators ------------------------------------------------------------
+def group_block(r: Report, title: str, members: list[Indicator]) -> str:
+    """Indicators shown together: one chart, one table with a row per indicator (the rows
+    are the link targets of the summary table), notes, source lines."""
+    out = [f'<section class="uso-indicator uso-group" id="{anchor("ryhma", members[0].id)}">',
+           f"<h3>{esc(title)}</h3>"]
+    for ind in members:
+        out += _tags(ind, description=False)  # descriptions: see the definitions
+    with_data = [m for m in members if has_total(r, m)]
+    chart = None
+    if with_data:
+        maker = GROUP_CHARTS.get(title, group_series_chart)
+        try:
+            chart = maker(r, title, with_data)
+        except UsoError as exc:
+            out.append(note(f"Kaaviota ei voitu piirtää ({exc.message}).", "warning"))
+    if chart is not None:
+        out.append(chart[0])
+        for ind in with_data:
+            r.appendix.add(chart[1][chart[1]["indicator"] == ind.id], ind)
+    out.append(overview_table(r, members))
+    for ind in members:
+        if ind not in with_data and not has_categories(r, ind):
+            out.append(f'<div id="{anchor("ind", ind.id)}-puuttuu">'
+                       f"{paragraph(ind.label, cls='uso-tag')}{no_data_note(ind)}</div>")
+    shown = []
+    ov = r.overview().set_index("indicator")
+    for ind in with_data:
+        year = ov.at[ind.id, "year"] if ind.id in ov.index else None
+        if year is not None and not pd.isna(year):
+            rows = select(r, ind.id, comparison_codes(r) + [COUNTRY], [int(year)])
+            r.appendix.add(rows, ind)
+            shown.append(rows)
+    if shown:
+        out.append(source_html(pd.concat(shown)))
+    for ind in members:
+        if ind.categories and has_categories(r, ind) and ind.id not in ("vaestoennuste_2019",):
+            out.append(category_table(r, ind) if ind.id != "vaestoennuste"
+                       else projection_table(r, ind))
+    out.append("</section>")
+    return "\n".join(out)
+
+
+def group_series_chart(r: Report, title: str, members: list[Indicator]) -> Chart:
+    """The municipality's series of every member in one chart."""
+    series, parts = {}, []
+    last = r.year
+    for ind in members:
+        years = own_years(r, ind, last)
+        if not years:
+            continue
+        rows = select(r, ind.id, [r.kunta.code], years)
+        series[ind.label] = rows.set_index("year")["value"].sort_index()
+        parts.append(rows)
+    if not series:
+        raise NoData(f"{r.kunta.name_fi}: no values for {title}.")
+    rows = pd.concat(parts)
+    units = {m.unit for m in members}
+    unit = chart_unit(members[0]) if len(units) == 1 else None
+    frame = pd.DataFrame(series)
+    fig = viz.time_series(frame, unit=unit, decimals=members[0].decimals,
+                          title=f"{title}, {r.kunta.name_fi}",
+                          subtitle=members[0].unit if len(units) == 1 else None,
+                          source=chart_source(rows))
+    years = sorted(frame.index)
+    return figure_html(fig, alt=f"{title}, {r.kunta.name_fi} {years[0]}–{years[-1]}",
+                       rows=rows), rows
+
+
+def projection_chart(r: Report, title: str, members: list[Indicator]) -> Chart:
+    """Population history and the projections of every round in one chart."""
+    hist = select(r, "vaesto", [r.kunta.code])
+    first = min(int(store_rows(r, m.id)["year"].min()) for m in members)
+    hist = hist[(hist["year"] >= first - CHART_YEARS) & hist["value"].notna()]
+    forecasts, parts = {}, [hist]
+    for ind in members:
+        rows = select(r, ind.id, [r.kunta.code])
+        rows = rows[rows["value"].notna()]
+        if rows.empty:
+            continue
+        label = re.sub(r"\s*\(.*\)$", "", ind.label)
+        forecasts[label] = rows.set_index("year")["value"].sort_index()
+        parts.append(rows)
+    if not forecasts:
+        raise NoData(f"{r.kunta.name_fi}: no population projection.")
+    rows = pd.concat(parts)
+    fig = viz.projection(hist.set_index("year")["value"].sort_index(), forecasts,
+                         title=f"Väkiluku ja väestöennusteet, {r.kunta.name_fi}",
+                         source=chart_source(rows))
+    return figure_html(fig, alt=f"Väestöennuste, {r.kunta.name_fi}", rows=rows), rows
+
+
+def projection_table(r: Report, ind: Indicator) -> str:
+    """The service-need age groups of the projection, every projection year."""
+    rows = select(r, ind.id, [r.kunta.code], None, category=None)
+    labels = ind.categories or {}
+    cats = [k for k in ("", "0-6", "7-15", "16-18", "75+", "85+")
+            if k in set(rows["category"])]
+    if not cats:
+        return ""
+    piv = rows.pivot_table(index="category", columns="year", values="value", aggfunc="first")
+    table = pd.DataFrame({"Ikäryhmä": ["Koko väestö" if k == "" else labels.get(k, k)
+                                       for k in cats]})
+    for y in piv.columns:
+        table[str(y)] = [value_text(piv.at[k, y], ind.unit, 0) for k in cats]
+    shown = rows[rows["category"].isin(cats)]
+    r.appendix.add(shown, ind)
+    return (table_html(table, numeric=list(table.columns[1:]),
+                       caption=f"{ind.label}: palvelujen ikäryhmät, {r.kunta.name_fi}")
+            + source_html(shown))
+
+
+def commuting_chart(r: Report, title: str, members: list[Indicator]) -> Chart:
+    parts = [select(r, m.id, [r.kunta.code], own_years(r, m, r.year)) for m in members]
+    rows = pd.concat(parts)
+    rows = rows[rows["value"].notna()]
+    if rows.empty:
+        raise NoData(f"{r.kunta.name_fi}: no commuting figures.")
+    fig = viz.commuting(rows[["indicator", "year", "value"]], category="indicator",
+                        title=f"Pendelöinti, {r.kunta.name_fi}", source=chart_source(rows))
+    return figure_html(fig, alt=f"Pendelöinti, {r.kunta.name_fi}", rows=rows), rows
+
+
+GROUP_CHARTS: dict[str, Callable[[Report, str, list[Indicator]], Chart]] = {
+    "Väestöennuste": projection_chart,
+    "Pendelöinti": commuting_chart,
+}
+
+
+# -- the whole-picture rows (summary table and group tables) ----------------------------------
+MARKERS = {
+    "better": ("▲", "parempi", "uso-better"),
+    "worse": ("▼", "heikompi", "uso-worse"),
+    "same": ("●", "samaa tasoa", "uso-same"),
+    "higher": ("△", "korkeampi", "uso-neutral"),
+    "lower": ("▽", "matalampi", "uso-neutral"),
+}
+
+
+def marker_html(assessment: str | None) -> str:
+    if not assessment or assessment not in MARKERS:
+        return '<span class="uso-nomark">–</span>'
+    sym, text, cls = MARKERS[assessment]
+    return f'<span class="{cls}" title="{esc(text)}">{sym} {esc(text)}</span>'
+
+
+def overview_columns(r: Report) -> list[str]:
+    cols = ["Mittari", "Vuosi", r.kunta.name_fi, "Vrt. kunnat ka."]
+    cols += [r.network_label] if r.network_label else []
+    return cols + ["Koko maa", "Sija vrt.", "Arvio"]
+
+
+def overview_table(r: Report, members: list[Indicator], *, link: bool = False,
+                   theme_rows: bool = False) -> str:
+    """Rows of :func:`uso_lib.compare.overview` as a table. ``link``: indicator names link to
+    their section (the summary); otherwise each row is the link target itself."""
+    ov = r.overview().set_index("indicator")
+    cols = overview_columns(r)
+    head = "".join(f'<th{"" if i == 0 else " class=num"}>{esc(c)}</th>'
+                   for i, c in enumerate(cols))
+    body = []
+    cat = catalog_mod.catalog()
+    last_theme = None
+    for ind in members:
+        if theme_rows and ind.theme != last_theme:
+            last_theme = ind.theme
+            body.append(f'<tr class="uso-theme"><th colspan="{len(cols)}"><a href="#'
+                        f'{anchor("teema", ind.theme)}">{esc(cat.theme(ind.theme).title)}'
+                        "</a></th></tr>")
+        if ind.id in ov.index:
+            body.append(overview_row(r, ov.loc[ind.id], ind, link=link))
+    return (f'<table class="uso-table uso-summary"><thead><tr>{head}</tr></thead>'
+            f'<tbody>{"".join(body)}</tbody></table>')
+
+
+def overview_row(r: Report, row: pd.Series, ind: Indicator, *, link: bool) -> str:
+    with_network = bool(r.network_label)
+    if link:
+        label = f'<a href="#{anchor("ind", ind.id)}">{esc(ind.label)}</a>'
+        ident = ""
+    else:
+        label = esc(ind.label)
+        ident = f' id="{anchor("ind", ind.id)}"'
+    if ind.relative_index and "indeksi" not in ind.label.lower():
+        label += ' <span class="uso-tag">(indeksi, mediaani = 100)</span>'
+    elif ind.offline and ind.offline.proxy and "korvaava" not in ind.label.lower():
+        label += ' <span class="uso-tag">(korvaava mittari)</span>'
+    if not row["has_data"]:
+        n = 7 if with_network else 6
+        what = ("vain luokittaiset tiedot, ks. mittarin kohta" if has_categories(r, ind)
+                else "ei tietoa offline-aineistossa")
+        return (f"<tr{ident}><td>{label}</td><td colspan=\"{n}\" class=\"uso-nodata\">"
+                f"{what}</td></tr>")
+    d = int(row["decimals"]) if not pd.isna(row["decimals"]) else 0
+    unit = ind.unit
+
+    def v(x: object) -> str:
+        return esc(value_text(x, unit, d))
+
+    rank = "–"
+    if row["peer_rank_text"] and not pd.isna(row["peer_n"]):
+        rank = f"{row['peer_rank_text']}/{int(row['peer_n']) + 1}"
+    year = "–" if pd.isna(row["year"]) else str(int(row["year"]))
+    cells = [label, year, f"<b>{esc(value_text(row['value'], unit, d, row['status']))}</b>",
+             v(row["peer_mean"])]
+    if with_network:
+        cells.append(v(row["network_mean"]))
+    cells += [v(row["country"]), esc(rank), marker_html(row["assessment"])]
+    return f"<tr{ident}>" + "".join(f'<td{"" if i == 0 else " class=num"}>{c}</td>'
+                                    for i, c in enumerate(cells)) + "</tr>"
