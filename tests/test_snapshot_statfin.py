@@ -300,7 +300,8 @@ def test_cli_data_get_subprocess(uso):
     assert res.returncode == 0, res.stderr
     out = json.loads(res.stdout)
     assert out["value"] == 5887 and out["kunta"] == "178" and out["origin"] == "snapshot"
-    assert out["source"] == "Tilastokeskus, StatFin 11re (väestö 31.12.), 11re"
+    assert out["source"] == "Tilastokeskus, StatFin 11re (väestö 31.12.)"
+    assert out["table"] == "11re" and out["year"] == 2021
 
 
 def test_cli_data_get(capsys):
