@@ -46,6 +46,8 @@ def pick(df: pd.DataFrame, given: str | None, candidates: Iterable[str], chart: 
 def numeric(values: pd.Series, chart: str, column: str) -> pd.Series:
     """Numbers, with blanks and publisher symbols (``..``) as NaN; other text is an error
     because it would otherwise silently vanish from the chart."""
+    if pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values):
+        return values.astype("float64")
     as_text = values.astype("string").str.strip()
     out = pd.to_numeric(values, errors="coerce")
     bad = out.isna() & values.notna() & ~as_text.isin(["", ".", "..", "...", ":", "-", "–"])
