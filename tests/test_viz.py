@@ -508,6 +508,8 @@ def test_every_chart_has_a_source_line_and_keeps_rcparams(name):
     assert isinstance(fig, mpl.figure.Figure)
     assert source_lines(fig) == ["Lähde: Tilastokeskus, testi"]
     assert fig.get_size_inches()[0] == pytest.approx(7.0)
+    png = viz.to_png_bytes(fig)
+    assert struct.unpack(">I", png[16:20])[0] == 700
     assert dict(mpl.rcParams) == before  # the house style never leaks into the session
 
 
