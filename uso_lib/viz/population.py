@@ -66,7 +66,7 @@ def age_key(label: object) -> tuple[float, str]:
         return float(m.group(1)), str(int(m.group(1)))
     m = re.search(r"(?:alle|under)\s*(\d+)", low)
     if m:
-        return -1.0, f"0–{int(m.group(1)) - 1}"
+        return 0.0, f"0–{int(m.group(1)) - 1}"
     raise DataError(f"population_pyramid: cannot read the age group {label!r} "
                     "(expected e.g. '0-4', '95+', 'Yli 94-vuotiaat' or a single age).")
 
