@@ -73,11 +73,20 @@ def write_parquet(df: pd.DataFrame, path: Path) -> Path:
     return path
 
 
-def _read(path: Path) -> pd.DataFrame:
+def _read(path: Path, *, trusted: bool = False) -> pd.DataFrame:
+    """Read one store file. ``trusted`` files (the embedded snapshot, written by our own
+    builder through :func:`normalize`) only get their columns checked: re-normalising 600 000
+    rows on every start would cost seconds per report."""
     try:
-        return normalize(pd.read_parquet(path))
+        df = pd.read_parquet(path)
     except Exception as exc:  # pyarrow raises several types for truncated/corrupt files
         raise DataError(f"Cannot read store file {path}: {exc}") from exc
+    if trusted:
+        if list(df.columns) != COLUMNS:
+            raise DataError(f"Store file {path} has columns {list(df.columns)}, "
+                            f"expected {COLUMNS}; rebuild the snapshot.")
+        return df
+    return normalize(df)
 
 
 @dataclass(frozen=True)
@@ -122,6 +131,7 @@ class Store:
         self.local_dir = Path(local_dir or (config.data_dir() / "store"))
         self.warnings: list[str] = []
         self._frame: pd.DataFrame | None = None
+        self._by_indicator: dict[str, pd.DataFrame] | None = None
 
     # -- loading ------------------------------------------------------------------------
     def snapshot_files(self) -> list[Path]:
@@ -138,35 +148,56 @@ class Store:
             raise DataError(
                 f"The embedded snapshot is missing ({self.snapshot_dir} has no parquet files). "
                 "Reinstall uso or rebuild it: uso snapshot build --raw ../shared/data/raw")
-        frames = [_read(p) for p in files]  # a broken snapshot file is fatal: it is ours
+        # a broken snapshot file is fatal (it is ours); the builder guarantees unique keys
+        snap = pd.concat([_read(p, trusted=True) for p in files], ignore_index=True)
+        local = []
         for p in self.local_files():
             try:
-                frames.append(_read(p))
+                local.append(_read(p))
             except DataError as exc:  # a broken local file is reported and skipped
                 self.warnings.append(f"{exc} -- skipped; the snapshot figures are used instead.")
-        df = pd.concat(frames, ignore_index=True)
+        if not local:
+            return snap
+        # local rows win over snapshot rows with the same key; among local rows the origin
+        # rank (file > live > cached) and then the newest retrieval decide
+        loc = pd.concat(local, ignore_index=True)
         rank = {o: i for i, o in enumerate(ORIGINS)}
-        df["_rank"] = df["origin"].map(rank).fillna(0)
-        df = (df.sort_values(KEY + ["_rank", "retrieved"], kind="stable")
-                .drop_duplicates(KEY, keep="last").drop(columns="_rank"))
-        return df.reset_index(drop=True)
+        loc["_rank"] = loc["origin"].map(rank).fillna(0)
+        loc = (loc.sort_values(KEY + ["_rank", "retrieved"], kind="stable")
+                  .drop_duplicates(KEY, keep="last").drop(columns="_rank"))
+        touched = snap["indicator"].isin(set(loc["indicator"]))
+        keys = pd.MultiIndex.from_frame(loc[KEY].astype({"year": "int64"}))
+        clash = pd.MultiIndex.from_frame(snap.loc[touched, KEY]).isin(keys)
+        drop = snap.index[touched][clash]
+        df = pd.concat([snap.drop(index=drop), loc], ignore_index=True)
+        return df
 
     @property
     def frame(self) -> pd.DataFrame:
         if self._frame is None:
             self._frame = self._load()
+            self._by_indicator = None
         return self._frame
 
     def reload(self) -> None:
         self._frame = None
+        self._by_indicator = None
 
     # -- queries ------------------------------------------------------------------------
     def indicators(self) -> list[str]:
-        return sorted(self.frame["indicator"].unique())
+        return sorted(self._groups())
+
+    def _groups(self) -> dict[str, pd.DataFrame]:
+        """Rows split by indicator once: a report asks for dozens of indicators, and
+        filtering 600 000 rows for each would dominate its run time."""
+        if getattr(self, "_by_indicator", None) is None:
+            df = self.frame
+            self._by_indicator = {str(k): g for k, g in df.groupby("indicator", sort=False)}
+        return self._by_indicator
 
     def rows(self, indicator: str) -> pd.DataFrame:
-        df = self.frame
-        return df[df["indicator"] == indicator]
+        got = self._groups().get(indicator)
+        return got if got is not None else self.frame.iloc[0:0]
 
     def years(self, indicator: str, category: str = "") -> list[int]:
         df = self.rows(indicator)
