@@ -45,6 +45,13 @@ class LiveSource(_Model):
     database: str | None = None  # pxweb: StatFin, Kuntien_avainluvut, ...
     table: str | None = None  # pxweb: short table id, e.g. "11ra"
     content: str | None = None  # pxweb: content code (contentscode value), e.g. "vaerak-vaesto"
+    # pxweb: the published Finnish label of the content value, used when the code is unknown
+    # (``content`` absent): matched case- and space-insensitively against the metadata's
+    # valueTexts, ignoring a trailing year (", 2021") that a table may append
+    content_label: str | None = None
+    # pxweb: a search text for a table whose id is unknown: unless ``confirmed``, the loader
+    # searches the database (GET {base}/{database}?query=...) and uses the newest best match
+    table_query: str | None = None
     # pxweb: fixed selections of other variables, by variable text or code -> value codes
     selections: dict[str, list[str]] = Field(default_factory=dict)
     category_variable: str | None = None  # pxweb: a variable whose values become categories
@@ -55,8 +62,8 @@ class LiveSource(_Model):
 
     @model_validator(mode="after")
     def _complete(self) -> LiveSource:
-        if self.source == "pxweb" and not (self.database and self.table):
-            raise ValueError("a pxweb source needs database and table")
+        if self.source == "pxweb" and not (self.database and (self.table or self.table_query)):
+            raise ValueError("a pxweb source needs database and table (or table_query)")
         if self.source == "sotkanet" and self.indicator is None:
             raise ValueError("a sotkanet source needs indicator")
         return self

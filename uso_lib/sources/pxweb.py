@@ -7,7 +7,15 @@ date (``alue_23_20260101``), so they change over time. The catalogue therefore n
 - region: the variable whose values look like ``KU###`` / ``SSS``,
 - time: the variable with ``time: true``,
 - content: the ``contentscode``-like variable (``Tiedot``); content codes are matched exactly,
-  else ignoring a publisher prefix (``vaesto`` finds ``vaerak-vaesto``).
+  else ignoring a publisher prefix (``vaesto`` finds ``vaerak-vaesto``). Where the code is not
+  known offline but the published Finnish label is (``content_label``: the key figures' items
+  are only known by their labels in saved files), the label is matched against the
+  metadata's value texts, ignoring case, spaces and a trailing year, and the refresh notes
+  which code it found so the catalogue can be completed.
+
+A table whose id is not known (``table_query``, not ``confirmed``) is found with the database's
+own search: among the hits naming the query, the newest published one (the search also finds
+every older release of a series); the refresh notes which table it chose.
 
 Other variables: one that may be eliminated is left out (its total); one that may not must have
 a single value, a total ``SSS``, or be named in the indicator's ``selections``.
@@ -22,13 +30,15 @@ from __future__ import annotations
 
 import math
 import re
+import unicodedata
 import warnings
 from collections import OrderedDict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pandas as pd
 from pyjstat import pyjstat
+from rapidfuzz import fuzz, process
 
 from uso_lib import config
 from uso_lib.catalog import Indicator
@@ -42,6 +52,7 @@ _REGION_VALUE = re.compile(r"^(KU\d{3}|SSS|MK\d{2}|SK\d{3}|HV\d{2}|ELY\d{2}|AVI\
 _MUNICIPALITY = re.compile(r"^KU(\d{3})$")
 _DIVISION = re.compile(r"_(\d{4})\d{4}$")
 _CONTENT_NAMES = {"contentscode", "tiedot", "information", "uppgifter"}
+_TRAILING_YEAR = re.compile(r",\s*(19|20)\d{2}$")
 TOTAL = "SSS"
 
 
@@ -227,6 +238,7 @@ class PxWeb:
                                            **client_options)
         self._limits: Limits | None = None
         self._meta: dict[tuple[str, str], TableMeta] = {}
+        self._found: dict[tuple[str, str], TableHit] = {}
 
     # -- service -------------------------------------------------------------------------
     def limits(self) -> Limits:
@@ -265,6 +277,14 @@ class PxWeb:
         if not isinstance(doc, list):
             raise SourceError(f"PxWeb search in {database}: expected a list of tables.")
         return doc
+
+    def find_table(self, database: str, query: str) -> TableHit:
+        """The table a search names best (see :func:`choose_table`); one search per run."""
+        key = (database, query)
+        if key not in self._found:
+            self._found[key] = choose_table(self.search(query, database), query,
+                                            database=database)
+        return self._found[key]
 
     def metadata(self, database: str, table: str) -> TableMeta:
         key = (database, table)
@@ -319,6 +339,68 @@ class PxWeb:
                        retrieved=min(retrieved) if retrieved else "", notes=notes)
 
 
+@dataclass(frozen=True)
+class TableHit:
+    """The table a database search chose, and what it was chosen from."""
+
+    table: str  # folder path and id as the data URL wants it: "uusin/kuntien_avainluvut_aikasarja"
+    title: str
+    published: str
+    score: float
+    matches: int  # how many hits named the query
+
+    def describe(self, database: str, query: str) -> str:
+        return (f"the search {query!r} in {database} chose table {self.table} ({self.title}, "
+                f"published {self.published or 'unknown'}) of {self.matches} match(es)")
+
+
+def choose_table(hits: list[dict], query: str, *, database: str) -> TableHit:
+    """The newest table among the search hits whose id, path or title contains every word of
+    the query (all hits when none does); equally new ones by the search score.
+
+    Newest first because a series' search finds every yearly release of it, and the refresh
+    wants the current one; the word filter keeps an unrelated newer table out.
+    """
+    what = f"PxWeb search {query!r} in {database}"
+    tables = []
+    for h in hits:
+        if not isinstance(h, dict) or not h.get("id"):
+            raise SourceError(f"{what}: a hit lacks its table id ({h!r:.80}).")
+        tables.append(h)
+    if not tables:
+        raise SourceError(f"{what} found no table.",
+                          hint=f"Set the indicator's live.table to the table id (browse GET "
+                               f"{config.url('USO_PXWEB_URL')}/{database}) or change "
+                               "live.table_query.")
+    words = fold(query).split()
+
+    def names(h: dict) -> bool:
+        text = fold(" ".join(str(h.get(k) or "") for k in ("id", "path", "title")))
+        return all(w in text for w in words)
+
+    named = [h for h in tables if names(h)]
+    pool = named or tables
+
+    def score(h: dict) -> float:
+        try:
+            return float(h.get("score") or 0)
+        except (TypeError, ValueError):
+            return 0.0
+
+    best = max(pool, key=lambda h: (str(h.get("published") or ""), score(h)))
+    table_id = str(best["id"]).removesuffix(".px")
+    folder = str(best.get("path") or "").strip("/")
+    return TableHit(table=f"{folder}/{table_id}" if folder else table_id,
+                    title=str(best.get("title") or ""),
+                    published=str(best.get("published") or "")[:10], score=score(best),
+                    matches=len(pool))
+
+
+def table_id(table: str) -> str:
+    """The table's own id (for source lines), without its folder path and ``.px``."""
+    return table.rsplit("/", 1)[-1].removesuffix(".px")
+
+
 def _cells(selection: dict[str, list[str]]) -> int:
     return math.prod(len(v) for v in selection.values()) if selection else 1
 
@@ -353,10 +435,15 @@ class TableGroup:
     selections: dict[str, list[str]]
     category_variable: str | None
     indicators: list[Indicator]
+    table_query: str | None = None  # search for the table (its id is not confirmed)
 
     @property
     def label(self) -> str:
         return f"pxweb {self.database}/{self.table}"
+
+
+def _searches(live) -> bool:
+    return bool(live.table_query) and not (live.confirmed and live.table)
 
 
 def group_indicators(indicators: list[Indicator]) -> list[TableGroup]:
@@ -365,14 +452,33 @@ def group_indicators(indicators: list[Indicator]) -> list[TableGroup]:
     groups: dict[tuple, TableGroup] = {}
     for ind in indicators:
         live = ind.live
-        key = (live.database, live.table,
+        query = live.table_query if _searches(live) else None
+        key = (live.database, live.table, query,
                tuple(sorted((k, tuple(v)) for k, v in live.selections.items())),
                live.category_variable)
         if key not in groups:
-            groups[key] = TableGroup(live.database, live.table, dict(live.selections),
-                                     live.category_variable, [])
+            groups[key] = TableGroup(live.database, live.table or "", dict(live.selections),
+                                     live.category_variable, [], query)
         groups[key].indicators.append(ind)
     return list(groups.values())
+
+
+def locate(px: PxWeb, group: TableGroup) -> tuple[TableGroup, list[str]]:
+    """The group with its table found by search when it has a ``table_query``, and a note
+    saying which table was chosen. Without a hit (or a search answer) the catalogue's own
+    ``table`` is tried, if it has one."""
+    if not group.table_query:
+        return group, []
+    try:
+        hit = px.find_table(group.database, group.table_query)
+    except SourceError as exc:
+        if not group.table:
+            raise
+        return group, [f"{group.label}: {exc.message}; trying the catalogue's table "
+                       f"{group.table}."]
+    found = replace(group, table=hit.table)
+    return found, [f"{found.label}: {hit.describe(group.database, group.table_query)}; "
+                   "confirm it and set live.table."]
 
 
 def _match_code(wanted: str, values: tuple[str, ...]) -> str | None:
@@ -386,6 +492,36 @@ def _match_code(wanted: str, values: tuple[str, ...]) -> str | None:
     return hits[0] if len(hits) == 1 else None
 
 
+def label_key(text: str) -> str:
+    """A value label compared ignoring case, every space and a trailing year (", 2021")."""
+    text = unicodedata.normalize("NFC", str(text)).strip()
+    text = _TRAILING_YEAR.sub("", text)
+    return "".join(text.casefold().split())
+
+
+def match_label(label: str, var: Variable, *, what: str, hint: str) -> str:
+    """The value code of ``var`` whose text is ``label`` (see :func:`label_key`).
+
+    No match: a :class:`SourceError` listing the table's closest labels, so a maintainer can
+    correct the catalogue; several matches (the same item for two years): one naming them.
+    """
+    key = label_key(label)
+    hits = [code for code, text in zip(var.values, var.value_texts, strict=False)
+            if label_key(text) == key]
+    if len(hits) == 1:
+        return hits[0]
+    if hits:
+        raise SourceError(f"{what}: the label {label!r} names several {var.code} values: "
+                          + ", ".join(f"{c} ({var.label(c)!r})" for c in hits) + ".", hint=hint)
+    close = process.extract(key, {i: label_key(t) for i, t in enumerate(var.value_texts)},
+                            scorer=fuzz.WRatio, limit=5)
+    listed = "; ".join(f"{var.value_texts[i]!r} ({var.values[i]})" for _, _, i in close)
+    raise SourceError(f"{what}: no {var.code} value is labelled {label!r}. Closest labels of "
+                      f"the table: {listed or 'none (the variable has no value texts)'}.",
+                      hint="Correct live.content_label in the catalogue to the table's exact "
+                           "label, or set live.content to the code. " + hint)
+
+
 @dataclass
 class Resolved:
     """A table group's query in the table's own codes, and how to read the answer."""
@@ -397,6 +533,35 @@ class Resolved:
     category: str | None
     content_of: dict[str, str]  # indicator id -> content value code
     division: int | None
+    by_label: dict[str, str] = field(default_factory=dict)  # indicator id -> code found by label
+    failed: dict[str, SourceError] = field(default_factory=dict)  # indicator id -> why
+
+    def label_note(self, source: str, ind: Indicator) -> list[str]:
+        """Which code the indicator's content label resolved to (empty: not by label)."""
+        code = self.by_label.get(ind.id)
+        if code is None:
+            return []
+        return [f"{source}: {ind.id}: content label {ind.live.content_label!r} resolved to code "
+                f"{code}; set live.content: {code} once confirmed."]
+
+
+def _content_code(ind: Indicator, content: Variable, *, what: str, hint: str) -> str:
+    """The content value of one indicator: its code, else its label, else the only value."""
+    code = ind.live.content
+    if code is None and ind.live.content_label:
+        return match_label(ind.live.content_label, content, what=f"{what}: indicator {ind.id}",
+                           hint=hint)
+    if code is None:
+        if len(content.values) != 1:
+            raise SourceError(f"{what}: indicator {ind.id} names no content code and "
+                              f"the table has {len(content.values)} "
+                              f"({', '.join(content.values[:10])}).", hint=hint)
+        code = content.values[0]
+    hit = _match_code(code, content.values)
+    if hit is None:
+        raise SourceError(f"{what}: indicator {ind.id}: no content code {code!r}; the "
+                          f"table has {', '.join(content.values[:20])}.", hint=hint)
+    return hit
 
 
 def resolve(meta: TableMeta, group: TableGroup, *,
@@ -445,22 +610,22 @@ def resolve(meta: TableMeta, group: TableGroup, *,
             hint=f"Select one period per year in the indicator's live.selections, e.g. "
                  f"{time_var.code}: [{', '.join(p for p in periods if p.endswith('12'))[:60]}].")
     selection[time_var.code] = periods
-    # content: the indicators' content codes
+    # content: the indicators' content codes; an indicator whose code or label the table lacks
+    # fails alone, so one stale catalogue entry does not stop the rest of its table
     content_of: dict[str, str] = {}
+    by_label: dict[str, str] = {}
+    failed: dict[str, SourceError] = {}
     if content is not None:
         for ind in group.indicators:
-            code = ind.live.content
-            if code is None:
-                if len(content.values) != 1:
-                    raise SourceError(f"{what}: indicator {ind.id} names no content code and "
-                                      f"the table has {len(content.values)} "
-                                      f"({', '.join(content.values[:10])}).", hint=hint)
-                code = content.values[0]
-            hit = _match_code(code, content.values)
-            if hit is None:
-                raise SourceError(f"{what}: indicator {ind.id}: no content code {code!r}; the "
-                                  f"table has {', '.join(content.values[:20])}.", hint=hint)
-            content_of[ind.id] = hit
+            try:
+                content_of[ind.id] = _content_code(ind, content, what=what, hint=hint)
+            except SourceError as exc:
+                failed[ind.id] = exc
+                continue
+            if ind.live.content is None and ind.live.content_label:
+                by_label[ind.id] = content_of[ind.id]
+        if not content_of:
+            raise next(iter(failed.values()))
         selection[content.code] = list(dict.fromkeys(fixed.pop(content.code, [])
                                                      + list(content_of.values())))
     # breakdown
@@ -501,7 +666,8 @@ def resolve(meta: TableMeta, group: TableGroup, *,
     query = Query(meta.database, meta.table, selection, _cells(selection))
     return Resolved(query=query, region=region.code, time=time_var.code,
                     content=content.code if content else None, category=category,
-                    content_of=content_of, division=meta.division)
+                    content_of=content_of, division=meta.division, by_label=by_label,
+                    failed=failed)
 
 
 def store_rows(decoded: Decoded, resolved: Resolved, ind: Indicator) -> tuple[pd.DataFrame,
@@ -531,7 +697,7 @@ def store_rows(decoded: Decoded, resolved: Resolved, ind: Indicator) -> tuple[pd
         "value": df["value"],
         "status": df["status"],
     })[is_country | is_muni]
-    table = resolved.query.table
+    table = table_id(resolved.query.table)
     rows, notes = map_regions(rows, kind=ind.kind, division=resolved.division,
                               what=f"{ind.id} ({table})")
     rows = rows.assign(source=f"{PUBLISHER}, {resolved.query.database} {table}", table=table,
@@ -545,16 +711,28 @@ def plan(px: PxWeb, indicators: list[Indicator]) -> list[PlannedRequest]:
     out: list[PlannedRequest] = []
     for group in group_indicators(indicators):
         ids = [i.id for i in group.indicators]
+        try:
+            group, found = locate(px, group)
+        except SourceError as exc:
+            out.append(PlannedRequest(group.label, ids, "GET", px.client.url(group.database),
+                                      None, note=f"cannot plan: {exc.message}"))
+            continue
         url = px.client.url(table_path(group.database, group.table))
         try:
             resolved = resolve(px.metadata(group.database, group.table), group)
             parts = px.split(resolved.query)
         except SourceError as exc:
             out.append(PlannedRequest(group.label, ids, "POST", url, None,
-                                      note=f"cannot plan: {exc.message}"))
+                                      note="; ".join([*found, f"cannot plan: {exc.message}"])))
             continue
+        labelled = (f"{len(resolved.by_label)} content code(s) found by label: "
+                    + ", ".join(f"{i}={c}" for i, c in resolved.by_label.items())
+                    if resolved.by_label else "")
+        missing = [f"left out {i}: {e.message}" for i, e in resolved.failed.items()]
+        note = "; ".join(n for n in [*found, labelled, *missing] if n)
         for p in parts:
-            out.append(PlannedRequest(group.label, ids, "POST", url, p.cells, p.part, p.parts))
+            out.append(PlannedRequest(group.label, ids, "POST", url, p.cells, p.part, p.parts,
+                                      note=note))
     return out
 
 
@@ -563,23 +741,34 @@ def fetch(px: PxWeb, indicators: list[Indicator]) -> list[IndicatorResult]:
     results: list[IndicatorResult] = []
     for group in group_indicators(indicators):
         before = px.client.calls
+        found: list[str] = []
         try:
+            group, found = locate(px, group)
             resolved = resolve(px.metadata(group.database, group.table), group)
             decoded = px.data(resolved.query)
         except SourceError as exc:
             calls = px.client.calls - before
             for i, ind in enumerate(group.indicators):
                 results.append(IndicatorResult(ind.id, group.label, "failed",
-                                               calls=calls if i == 0 else 0, error=str(exc)))
+                                               calls=calls if i == 0 else 0, notes=list(found),
+                                               error=str(exc)))
             continue
         calls = px.client.calls - before
+        answer_notes = decoded.notes  # said once, on the first indicator fetched
         for i, ind in enumerate(group.indicators):
+            if ind.id in resolved.failed:
+                results.append(IndicatorResult(ind.id, group.label, "failed",
+                                               calls=calls if i == 0 else 0, notes=list(found),
+                                               error=str(resolved.failed[ind.id])))
+                continue
             rows, notes = store_rows(decoded, resolved, ind)
-            results.append(IndicatorResult(ind.id, group.label, decoded.origin, rows,
-                                           calls=calls if i == 0 else 0,
-                                           notes=(decoded.notes if i == 0 else []) + notes))
+            results.append(IndicatorResult(
+                ind.id, group.label, decoded.origin, rows, calls=calls if i == 0 else 0,
+                notes=found + resolved.label_note(group.label, ind) + answer_notes + notes))
+            answer_notes = []
     return results
 
 
 __all__ = ["PxWeb", "Limits", "TableMeta", "Variable", "Query", "Decoded", "decode", "resolve",
-           "plan", "fetch", "group_indicators", "store_rows", "table_path"]
+           "plan", "fetch", "group_indicators", "store_rows", "table_path", "TableHit",
+           "choose_table", "locate", "label_key", "match_label", "table_id"]
