@@ -93,7 +93,8 @@ def test_merger_list_matches_classification_history(raw_dir):
         for row in csv.DictReader(fh):
             by_year.setdefault(int(row["year"]), set()).add(row["kunta"].zfill(3))
     years = sorted(by_year)
-    vanished = {(b, c) for a, b in zip(years, years[1:]) for c in by_year[a] - by_year[b]}
+    pairs = zip(years, years[1:], strict=False)
+    vanished = {(b, c) for a, b in pairs for c in by_year[a] - by_year[b]}
     listed = {(m.year, m.code) for m in regions.mergers()}
     assert listed == vanished
     for m in regions.mergers():  # the successor exists in the year of the merger

@@ -54,8 +54,8 @@ def test_no_data_error_names_years(dirs):
 def test_local_overrides_snapshot_and_snapshot_mode_ignores_it(dirs):
     snap, local = dirs
     st = store.Store("local", snapshot_dir=snap, local_dir=local)
-    st.write_local(_rows({("178", 2022): 5770}, origin="live", source="Tilastokeskus, StatFin 11ra"),
-                   "vaesto")
+    live = _rows({("178", 2022): 5770}, origin="live", source="Tilastokeskus, StatFin 11ra")
+    st.write_local(live, "vaesto")
     assert st.get("vaesto", "178", 2022).value == 5770
     assert st.get("vaesto", "178", 2022).origin == "live"
     assert st.get("vaesto", "178", 2021).origin == "snapshot"
@@ -83,7 +83,7 @@ def test_truncated_snapshot_is_a_clear_error(dirs, tmp_path):
     data = (snap / "population.parquet").read_bytes()
     (snap / "population.parquet").write_bytes(data[: len(data) // 2])
     with pytest.raises(DataError, match="population.parquet"):
-        store.Store("snapshot", snapshot_dir=snap).frame
+        _ = store.Store("snapshot", snapshot_dir=snap).frame
 
 
 def test_atomic_write_leaves_old_file_on_failure(tmp_path, monkeypatch):
