@@ -322,9 +322,15 @@ def _member_spans(text: str) -> list[tuple[int, int]]:
     seq = next((v for k, v in root.value if getattr(k, "value", None) == "members"), None)
     if not isinstance(seq, yaml.SequenceNode) or seq.flow_style:
         return []
+    lines = text.splitlines()
     spans = []
-    for item in seq.value:
-        end = item.end_mark.line - (1 if item.end_mark.column == 0 else 0)
+    for i, item in enumerate(seq.value):
+        if i + 1 < len(seq.value):  # up to the line before the next item
+            end = seq.value[i + 1].start_mark.line - 1
+        else:  # the end mark sits where the next token starts (maybe on its own line)
+            mark = item.end_mark
+            before = lines[mark.line][:mark.column] if mark.line < len(lines) else ""
+            end = mark.line - 1 if not before.strip() else mark.line
         spans.append((item.start_mark.line, max(end, item.start_mark.line)))
     return spans
 
@@ -640,7 +646,7 @@ def _run_dask(jobs: list[Job], scheduler: str, progress: _Progress,
         for job in jobs:
             fut = client.submit(run_job, job, key=f"uso-report-{job.key}-{token}", pure=False)
             futures[fut] = job
-        for fut in as_completed(list(futures)):
+        for fut in as_completed(list(futures), loop=client.loop):
             job = futures[fut]
             try:
                 o = fut.result()

@@ -7,12 +7,14 @@ import os
 import sys
 from pathlib import Path
 
-from uso_lib import batch
-from uso_lib import params as params_mod
 from uso_lib.cli._output import print_json, print_table
 from uso_lib.errors import UsoError
 
 ORDER = 40
+# Imported when the command runs: nbconvert and nbclient take seconds to import, and every
+# other `uso` command would pay for them.
+DEFAULT_OUT = Path("reports")
+NOTEBOOK = Path("notebooks") / "tilanneanalyysi.ipynb"
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -28,7 +30,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="every municipality of the division (309)")
     p.add_argument("--params", type=Path, default=None, metavar="FILE",
                    help="network file (default: params/network.yaml)")
-    p.add_argument("--out", type=Path, default=batch.DEFAULT_OUT, metavar="DIR",
+    p.add_argument("--out", type=Path, default=DEFAULT_OUT, metavar="DIR",
                    help="output folder (default: %(default)s)")
     p.add_argument("--workers", type=int, default=None, metavar="N",
                    help=f"parallel reports (default: the number of cores, {os.cpu_count()})")
@@ -49,13 +51,17 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def _notebook(arg: Path | None) -> Path:
+    from uso_lib.batch import DEFAULT_NOTEBOOK
+
     if arg is not None:
         return arg
-    local = Path("notebooks") / batch.DEFAULT_NOTEBOOK.name
-    return local if local.is_file() else batch.DEFAULT_NOTEBOOK
+    return NOTEBOOK if NOTEBOOK.is_file() else DEFAULT_NOTEBOOK
 
 
 def cmd_report(args: argparse.Namespace) -> int:
+    from uso_lib import batch
+    from uso_lib import params as params_mod
+
     if not (args.kunta or args.members or args.everyone):
         raise UsoError("Which reports? Give municipality names (uso report Juva), "
                        "--members (the network file) or --all.")

@@ -1,0 +1,174 @@
+"""The rendering engine: one notebook, executed in a kernel, exported to one self-contained
+HTML page (uso_lib.render, uso_lib.kernels)."""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import re
+import time
+from pathlib import Path
+
+import pytest
+from bs4 import BeautifulSoup
+
+from uso_lib import render
+from uso_lib.errors import OutputError
+from uso_lib.kernels import WarmKernel, notebook_imports
+
+NB = Path(__file__).resolve().parent / "notebooks"
+pytestmark = pytest.mark.slow
+
+
+def _soup(path: Path) -> BeautifulSoup:
+    return BeautifulSoup(path.read_text(encoding="utf-8"), "html.parser")
+
+
+def _gone(pid: int, wait: float = 10.0) -> bool:
+    """True once no process has this id (killed and reaped)."""
+    end = time.monotonic() + wait
+    while time.monotonic() < end:
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return True
+        time.sleep(0.1)
+    return False
+
+
+def _broken_links(soup: BeautifulSoup) -> list[str]:
+    ids = {t["id"] for t in soup.find_all(id=True)}
+    return [a["href"] for a in soup.find_all("a", href=True)
+            if a["href"].startswith("#") and a["href"][1:] not in ids]
+
+
+@pytest.fixture(scope="module")
+def juva(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("render") / "178-juva.html"
+    return render.render(NB / "mini.ipynb", {"kunta": "Juva"}, out,
+                         title=render.page_title("Juva"), timeout=120)
+
+
+def test_report_is_one_clean_finnish_page(juva):
+    text = juva.read_text(encoding="utf-8")
+    soup = BeautifulSoup(text, "html.parser")
+    assert soup.html["lang"] == "fi"
+    assert soup.title.string == "Tilanneanalyysi: Juva"
+    # the notebook's output is there, computed from the real registry
+    assert "KUNTA=178 Juva; verrokit=[]" in text
+    # no code, no parameters cell (neither the template's nor papermill's injected one)
+    assert "regions.lookup(kunta)" not in text
+    assert "injected-parameters" not in text and 'aineisto = "snapshot"' not in text
+    # no stderr: the notebook's warning is gone
+    assert "must not reach the report" not in text and "output_stderr" not in text
+    # images are embedded, nothing is fetched from elsewhere
+    imgs = soup.find_all("img")
+    assert imgs and all(i["src"].startswith("data:image/png;base64,") for i in imgs)
+    for tag in soup.find_all(["script", "link", "img", "iframe"]):
+        assert not re.match(r"^(https?:)?//", tag.get("src") or tag.get("href") or "")
+    assert "@media print" in soup.style.string
+
+
+def test_table_of_contents_links_resolve(juva):
+    soup = _soup(juva)
+    nav = soup.find("nav", class_="toc")
+    entries = [(a.get_text(), a["href"]) for a in nav.find_all("a")]
+    # h2/h3 from markdown cells and from a Markdown output, in document order
+    assert [e[0] for e in entries] == ["Maakunnan kunnat", "Taulukko", "Juva &"]
+    assert _broken_links(soup) == []
+    ids = [t["id"] for t in soup.find_all(id=True)]
+    assert len(ids) == len(set(ids))
+    # the contents follow the notebook's own title
+    assert soup.find("h1").find_next("nav") is nav
+
+
+def test_appendix_written_next_to_the_report(juva):
+    rows = list(csv.DictReader((juva.parent / "178-juva.csv").open(encoding="utf-8")))
+    names = {r["code"]: r["name_fi"] for r in rows}
+    # Juva's maakunta (Etelä-Savo) in the 2023 division
+    assert names["178"] == "Juva" and names["046"] == "Enonkoski"
+    assert (juva.parent / "178-juva.xlsx").stat().st_size > 0
+    assert not list(juva.parent.glob(".*.tmp"))
+
+
+def test_failing_cell_is_named_and_nothing_is_written(tmp_path, monkeypatch):
+    monkeypatch.setenv("USO_TEST_FAULTS", json.dumps({"851": "raise"}))
+    out = tmp_path / "851-tornio.html"
+    with pytest.raises(render.RenderError) as err:
+        render.render(NB / "faults.ipynb", {"kunta": "Tornio"}, out, title="x", timeout=120)
+    msg = str(err.value)
+    # cell 5 of faults.ipynb (counted as Jupyter shows it, without the injected cell)
+    assert err.value.cell == 5 and err.value.ename == "ZeroDivisionError"
+    assert "cell 5" in msg and "ZeroDivisionError: division by zero" in msg
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_timeout_stops_the_kernel(tmp_path, monkeypatch):
+    monkeypatch.setenv("USO_TEST_FAULTS", json.dumps({"851": "sleep"}))
+    nb = render.read_notebook(NB / "faults.ipynb")
+    kernel = WarmKernel(imports=notebook_imports(nb)).start()
+    try:
+        pid = kernel.pid
+        with pytest.raises(render.RenderTimeout) as err:
+            render.render_to_memory(nb, {"kunta": "Tornio"}, kernel=kernel, title="x",
+                                    timeout=3)
+        assert "timed out after 3 s in cell 5" in str(err.value)
+        assert not kernel.alive()
+        assert _gone(pid)
+    finally:
+        kernel.shutdown()
+
+
+def test_kernel_death_is_reported(tmp_path, monkeypatch):
+    monkeypatch.setenv("USO_TEST_FAULTS", json.dumps({"178": "die"}))
+    monkeypatch.setenv("USO_TEST_MARKERS", str(tmp_path))
+    nb = render.read_notebook(NB / "faults.ipynb")
+    with WarmKernel(imports=notebook_imports(nb)) as kernel:
+        with pytest.raises(render.KernelDied) as err:
+            render.render_to_memory(nb, {"kunta": "Juva"}, kernel=kernel, title="x",
+                                    timeout=60)
+    assert err.value.cell == 5 and "the kernel died in cell 5" in str(err.value)
+
+
+def test_structure_keeps_ids_and_makes_them_unique():
+    body = ('<h1 id="Otsikko">Otsikko<a class="anchor-link" href="#Otsikko">¶</a></h1>'
+            '<h2 id="V%C3%A4est%C3%B6">Väestö<a class="anchor-link" href="#V%C3%A4est%C3%B6">¶'
+            '</a></h2><h3 id="ind-vaesto">Väkiluku</h3><h3>Väkiluku</h3><h3 id="ind-vaesto">'
+            'Toinen</h3><p id="toc-title">x</p>')
+    soup, toc = render._structure(body)
+    assert [(t["id"], t["text"], t["level"]) for t in toc] == [
+        ("Väestö", "Väestö", 2), ("ind-vaesto", "Väkiluku", 3), ("väkiluku", "Väkiluku", 3),
+        ("ind-vaesto-2", "Toinen", 3)]
+    assert soup.find("h2").find("a")["href"] == "#Väestö"
+
+
+def test_atomic_write_leaves_old_file_on_failure(tmp_path, monkeypatch):
+    target = tmp_path / "178-juva.html"
+    render.atomic_write(target, "<html>vanha</html>")
+
+    def fail(src, dst):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(render.os, "replace", fail)
+    with pytest.raises(OutputError) as err:
+        render.atomic_write(target, "<html>uusi</html>")
+    assert "No space left on device" in str(err.value) and str(target) in str(err.value)
+    assert target.read_text() == "<html>vanha</html>"
+    assert [p.name for p in tmp_path.iterdir()] == ["178-juva.html"]
+
+
+def test_missing_notebook_is_a_clear_error(tmp_path):
+    with pytest.raises(render.NotebookError) as err:
+        render.read_notebook(tmp_path / "puuttuu.ipynb")
+    assert "Report notebook not found" in str(err.value) and "--notebook" in str(err.value)
+    bad = tmp_path / "rikki.ipynb"
+    bad.write_text("{not json")
+    with pytest.raises(render.NotebookError, match="not a readable Jupyter notebook"):
+        render.read_notebook(bad)
+
+
+def test_notebook_imports_are_found():
+    nb = render.read_notebook(NB / "leak.ipynb")
+    mods = notebook_imports(nb)
+    assert {"matplotlib", "matplotlib.pyplot", "numpy", "pandas", "logging"} <= set(mods)
