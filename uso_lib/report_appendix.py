@@ -8,6 +8,7 @@ crash never leaves half a file where the previous appendix was.
 
 from __future__ import annotations
 
+import math
 import os
 import tempfile
 from collections.abc import Callable
@@ -15,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
+from openpyxl import Workbook
 
 from uso_lib.catalog import Indicator
 from uso_lib.errors import OutputError
@@ -66,11 +68,19 @@ def write(df: pd.DataFrame, prefix: str | os.PathLike, *,
     xlsx_path = base.with_name(base.name + ".xlsx")
 
     def _xlsx(p: Path) -> None:
-        with pd.ExcelWriter(p, engine="openpyxl") as xw:
-            df.to_excel(xw, sheet_name="Luvut", index=False)
-            if meta:
-                pd.DataFrame(list(meta.items()), columns=["kenttä", "arvo"]).to_excel(
-                    xw, sheet_name="Tietoja", index=False)
+        # openpyxl's write-only mode streams rows: several times faster than pandas' writer,
+        # which matters when a batch writes one appendix per report
+        wb = Workbook(write_only=True)
+        sheets = [("Luvut", df)]
+        if meta:
+            sheets.append(("Tietoja", pd.DataFrame(list(meta.items()),
+                                                   columns=["kenttä", "arvo"])))
+        for name, frame in sheets:
+            ws = wb.create_sheet(name)
+            ws.append(list(frame.columns))
+            for row in frame.itertuples(index=False):
+                ws.append([None if _missing(v) else v for v in row])
+        wb.save(p)
 
     try:
         base.parent.mkdir(parents=True, exist_ok=True)
@@ -81,6 +91,10 @@ def write(df: pd.DataFrame, prefix: str | os.PathLike, *,
                           f"{exc.strerror or exc}",
                           hint="Check that the folder is writable and the disk not full.") from exc
     return [csv_path, xlsx_path]
+
+
+def _missing(v: object) -> bool:
+    return v is None or (isinstance(v, float) and math.isnan(v))
 
 
 def atomic(path: Path, writer: Callable[[Path], object]) -> Path:

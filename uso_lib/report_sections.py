@@ -223,7 +223,7 @@ def _indicator_parts(r: Report, ind: Indicator) -> list[str]:
     return out
 
 
-Chart = tuple[str, pd.DataFrame]  # (figure HTML, the store rows it shows)
+Chart = tuple[str, pd.DataFrame]  # (figure HTML, the store rows it draws: the appendix's)
 
 
 def series_chart(r: Report, ind: Indicator, c: compare.Comparison) -> Chart:
@@ -265,12 +265,19 @@ def series_chart(r: Report, ind: Indicator, c: compare.Comparison) -> Chart:
             fig = viz.indexed_series(usable, years[0], highlight=name, title=title,
                                      source=chart_source(rows))
             return figure_html(fig, alt=f"{ind.label}: kehitys, {years[0]} = 100",
-                               rows=rows), rows
+                               rows=rows), _drawn(r, rows)
         frame = frame[[name]]
         rows = rows[rows["kunta"] == r.kunta.code]
     fig = viz.time_series(frame, highlight=name, unit=unit, decimals=ind.decimals,
                           title=title, subtitle=ind.unit or None, source=chart_source(rows))
-    return figure_html(fig, alt=f"{ind.label}: {name} {years[0]}–{years[-1]}", rows=rows), rows
+    return figure_html(fig, alt=f"{ind.label}: {name} {years[0]}–{years[-1]}",
+                       rows=rows), _drawn(r, rows)
+
+
+def _drawn(r: Report, rows: pd.DataFrame) -> pd.DataFrame:
+    """The figures a time-series chart draws as such: the municipality and the country (the
+    group lines are means of the members' figures, which the comparison table's year lists)."""
+    return rows[rows["kunta"].isin([r.kunta.code, COUNTRY])]
 
 
 def group_label(r: Report, key: str) -> str:
