@@ -234,3 +234,14 @@ def test_appendix_keeps_missing_values_missing(store):
     app.add(rows, catalog.get("vaesto"))
     frame = app.frame()
     assert np.isnan(frame["value"]).all() and set(frame["status"]) == {"."}
+
+
+def test_nothing_to_draw_is_a_note_not_a_failure(store):
+    """Sottunga and its peers have no figure of the youth long-term social assistance index
+    (Diak suppresses small municipalities): the block says so and still shows its table."""
+    r = report.start("Sottunga", store=store)
+    html = report_sections.indicator_block(
+        r, catalog.get("toimeentulotuki_pitkaaikainen_18_24_indeksi"))
+    assert "<img" not in html
+    assert "Sottunga ja vertailukunnat: ei arvoja kaaviota varten." in html
+    assert "Sottunga – ei tietoa vuodelta 2021." in html  # the sentence, never a 0

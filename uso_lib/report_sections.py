@@ -200,15 +200,21 @@ def _indicator_parts(r: Report, ind: Indicator) -> list[str]:
     special = SPECIAL_CHARTS.get(ind.id)
     if special is None and cats and (not total or ind.id in CATEGORY_CHARTS):
         special = category_chart
+    makers = [special] if special is not None else []
+    if c is not None:
+        makers.append(lambda r, ind: series_chart(r, ind, c))
     chart = None
-    if special is not None:
+    for make in makers:
         try:
-            chart = special(r, ind)
+            chart = make(r, ind)
+            break
+        except NoData:  # nothing to draw this way (e.g. no breakdown): try the next
+            continue
         except UsoError as exc:  # the data has an unexpected shape: fall back, and say so
-            out.append(note(f"Erikoiskaaviota ei voitu piirtää ({exc.message}); "
-                            "näytetään perusvertailu.", "warning"))
-    if chart is None and c is not None:
-        chart = series_chart(r, ind, c)
+            out.append(note(f"Kaaviota ei voitu piirtää ({exc.message}).", "warning"))
+    if chart is None:
+        out.append(note(f"{r.kunta.name_fi} ja vertailukunnat: ei arvoja kaaviota varten.",
+                        "nodata"))
     if chart is not None:
         out.append(chart[0])
         r.appendix.add(chart[1], ind)
@@ -495,6 +501,8 @@ def group_block(r: Report, title: str, members: list[Indicator]) -> str:
         maker = GROUP_CHARTS.get(title, group_series_chart)
         try:
             chart = maker(r, title, with_data)
+        except NoData:
+            out.append(note(f"{r.kunta.name_fi}: ei arvoja kaaviota varten.", "nodata"))
         except UsoError as exc:
             out.append(note(f"Kaaviota ei voitu piirtää ({exc.message}).", "warning"))
     if chart is not None:
