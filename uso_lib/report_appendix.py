@@ -13,6 +13,7 @@ import os
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path
 
 import pandas as pd
@@ -37,12 +38,11 @@ class Appendix:
     def add(self, rows: pd.DataFrame | None, ind: Indicator) -> None:
         if rows is None or rows.empty:
             return
-        reg = registry()
         df = rows.copy()
         df["label"] = ind.label
         df["unit"] = indicator_unit(ind)
-        df["nimi"] = ["Koko maa" if k == COUNTRY else (reg.get(k).name_fi if k in reg else k)
-                      for k in df["kunta"]]
+        names = _names()
+        df["nimi"] = [names.get(k, k) for k in df["kunta"]]
         self.parts.append(df.reindex(columns=COLUMNS))
 
     def frame(self) -> pd.DataFrame:
@@ -91,6 +91,11 @@ def write(df: pd.DataFrame, prefix: str | os.PathLike, *,
                           f"{exc.strerror or exc}",
                           hint="Check that the folder is writable and the disk not full.") from exc
     return [csv_path, xlsx_path]
+
+
+@cache
+def _names() -> dict[str, str]:
+    return {m.code: m.name_fi for m in registry()} | {COUNTRY: "Koko maa"}
 
 
 def _missing(v: object) -> bool:

@@ -158,9 +158,9 @@ def source_line(rows: pd.DataFrame) -> str:
         return ""
     have = rows[rows["value"].notna()] if rows["value"].notna().any() else rows
     parts = []
-    for (source, table), grp in have.groupby(["source", "table"], sort=True):
+    for (source, table), years in _years_by_source(have).items():
         text = compare.source_text(source, table, None)
-        span = year_span(grp["year"])
+        span = year_span(years)
         parts.append(f"{text} ({span})" if span else text)
     line = "Lähde: " + "; ".join(parts) + "."
     fetched = have["origin"].isin(["live", "cached"])
@@ -173,10 +173,19 @@ def source_line(rows: pd.DataFrame) -> str:
     return line
 
 
+def _years_by_source(rows: pd.DataFrame) -> dict[tuple[str, str], set[int]]:
+    """(source, table) -> years, sorted by source (a plain loop: a pandas groupby costs more
+    than the few dozen rows of a chart)."""
+    out: dict[tuple[str, str], set[int]] = {}
+    for s, t, y in zip(rows["source"], rows["table"], rows["year"], strict=True):
+        out.setdefault((s, t), set()).add(int(y))
+    return dict(sorted(out.items()))
+
+
 def chart_source(rows: pd.DataFrame) -> str:
     """The short source printed inside a chart (the HTML caption repeats it in full)."""
-    parts = [compare.source_text(s, t, None) + f" ({year_span(g['year'])})"
-             for (s, t), g in rows.groupby(["source", "table"], sort=True)]
+    parts = [compare.source_text(s, t, None) + f" ({year_span(ys)})"
+             for (s, t), ys in _years_by_source(rows).items()]
     return "; ".join(parts) or "uso-aineisto"
 
 
