@@ -313,7 +313,8 @@ def sources_table(r: Report) -> HTML:
                      "Vuodet": year_span(grp["year"]),
                      "Aineiston päiväys": ", ".join(date_text(v) for v in dates),
                      "Mittarit": ", ".join(sorted(set(grp["label"]))),
-                     "Lisenssi": LICENCE})
+                     "Lisenssi": (f"pohjatiedot THL, {LICENCE}; indeksi Diak"
+                                  if str(source).startswith("Diak") else LICENCE)})
     rows.append({"Lähde": "Tilastokeskus / Maanmittauslaitos: kuntarajat 1:4 500 000",
                  "Vuodet": "kuntajako 2023", "Aineiston päiväys": "", "Mittarit": "kartat",
                  "Lisenssi": LICENCE})
