@@ -602,7 +602,14 @@ def projection_table(r: Report, ind: Indicator) -> str:
 
 
 def commuting_chart(r: Report, title: str, members: list[Indicator]) -> Chart:
-    parts = [select(r, m.id, [r.kunta.code], own_years(r, m, r.year)) for m in members]
+    """Working in the own municipality, in- and out-commuting over the years (the other
+    members, e.g. working in the own sub-region, are in the table only)."""
+    from uso_lib.viz.structure import commuting_kind
+
+    flows = [m for m in members if commuting_kind(m.id)]
+    if not flows:
+        raise NoData("no commuting flows among the members")
+    parts = [select(r, m.id, [r.kunta.code], own_years(r, m, r.year)) for m in flows]
     rows = pd.concat(parts)
     rows = rows[rows["value"].notna()]
     if rows.empty:
