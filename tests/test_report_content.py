@@ -245,3 +245,10 @@ def test_nothing_to_draw_is_a_note_not_a_failure(store):
     assert "<img" not in html
     assert "Sottunga ja vertailukunnat: ei arvoja kaaviota varten." in html
     assert "Sottunga – ei tietoa vuodelta 2021." in html  # the sentence, never a 0
+
+
+def test_how_to_get_commands_read_as_code():
+    text = report_html.no_data_text(catalog.get("hyte_kerroin"))
+    assert "`uso data import TIEDOSTO --indicator hyte_kerroin`" in text
+    assert "`uso data template` antaa pohjan" in text
+    assert "Ei offline-aineistossa" not in text  # the lead sentence says it once

@@ -213,6 +213,11 @@ def live_source_text(ind: Indicator) -> str:
     return text
 
 
+_COMMAND = re.compile(r"(?<![`\w])uso data (?:refresh|import|template|get)"
+                      r"(?: [A-ZÄÖ]{3,}| --[a-z-]+(?: [a-z0-9_]+)?)*")
+_LEAD = re.compile(r"^Ei offline-aineistossa\s*(?:\(([^)]*)\))?\s*[.;]?\s*")
+
+
 def no_data_text(ind: Indicator) -> str:
     """What the reader sees instead of a chart when the store has no figure: that it is
     missing, and how to get it."""
@@ -221,8 +226,10 @@ def no_data_text(ind: Indicator) -> str:
     src = live_source_text(ind)
     if src:
         parts.append(f"Lähde verkossa: {src}.")
-    if ind.how_to_get:  # the catalogue's own "Ei offline-aineistossa." would repeat the lead
-        parts.append(re.sub(r"^Ei offline-aineistossa\.\s*", "", ind.how_to_get.strip()))
+    if ind.how_to_get:  # the catalogue's own "Ei offline-aineistossa" would repeat the lead
+        text = _LEAD.sub(lambda m: f"Offline-aineistossa {m.group(1)}. " if m.group(1)
+                         else "", ind.how_to_get.strip(), count=1)
+        parts.append(_COMMAND.sub(r"`\g<0>`", text))  # commands read as code
     elif not fetchable:
         parts.append("Tiedon voi tuoda taulukkotiedostona: `uso data import`.")
     return " ".join(parts)
