@@ -252,3 +252,16 @@ def test_how_to_get_commands_read_as_code():
     assert "`uso data import TIEDOSTO --indicator hyte_kerroin`" in text
     assert "`uso data template` antaa pohjan" in text
     assert "Ei offline-aineistossa" not in text  # the lead sentence says it once
+
+
+def test_network_members_fee_tiers_from_population(store):
+    from uso_lib import params, report_network
+
+    df = report_network.members_frame(params.load_network(), store).set_index("nimi")
+    assert len(df) == 18 and set(df["vuosi"]) == {2025}
+    assert df.at["Juva", "vaesto"] == 5569 and df.at["Juva", "maksu"] == 9_000
+    assert df.at["Imatra", "maksu"] == 12_000  # 24 345 residents
+    assert df.at["Kokkola", "vaesto"] == 48338 and df.at["Kokkola", "maksu"] == 16_000
+    assert df["maksu"].sum() == 193_000
+    html = report_network.members_table(params.load_network(), store).data
+    assert f"193{NBSP}000{NBSP}€" in html and "yli 45 000 asukasta" in html
