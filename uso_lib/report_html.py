@@ -64,14 +64,6 @@ def anchor(*parts: str) -> str:
     return "-".join(slugify(p) for p in parts if p)
 
 
-def heading(text: str, level: int = 2, ident: str | None = None) -> str:
-    """A ``<hN>`` heading (the HTML export gives every h2/h3 its own id for the contents)."""
-    if level not in (1, 2, 3, 4):
-        raise ValueError(f"heading level must be 1-4, not {level}")
-    ident_attr = f' id="{esc(ident)}"' if ident else ""
-    return f"<h{level}{ident_attr}>{esc(text)}</h{level}>"
-
-
 def inline(text: str) -> str:
     """Escape, then turn `code` spans into <code>: notes name commands such as
     `uso data refresh`, and only the backticks are interpreted."""
