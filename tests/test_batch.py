@@ -79,17 +79,17 @@ def test_failure_is_in_manifest_and_index(network_run):
     assert bad["status"] == "failed" and bad["reason"] == "params" and bad["file"] is None
     ok = reports["178-juva"]
     assert ok["status"] == "ok" and ok["file"] == "178-juva.html"
-    assert ok["appendix"] == ["178-juva.csv", "178-juva.xlsx"]
+    assert ok["appendix"] == ["178-juva-liite.csv", "178-juva-liite.xlsx"]
     assert ok["parameters"] == {"kunta": "Juva", "verrokit": [], "vuosi": None,
                                 "aineisto": "snapshot", "verkosto": "network.yaml",
-                                "liite": "178-juva"}
+                                "liite": "178-juva-liite"}
     for key in ("template_hash", "data_hash", "code_hash", "network_hash"):
         assert re.fullmatch(r"sha256:[0-9a-f]{64}", ok[key]), key
     assert ok["uso_version"] and ok["duration"] > 0 and ok["attempts"] == 1
     index = (out / "index.html").read_text(encoding="utf-8")
     soup = BeautifulSoup(index, "html.parser")
     links = {a["href"] for a in soup.find_all("a", href=True)}
-    assert {"178-juva.html", "153-imatra.html", "178-juva.csv"} <= links
+    assert {"178-juva.html", "153-imatra.html", "178-juva-liite.csv"} <= links
     failed = soup.find(id="epaonnistuneet").find_next("table").get_text()
     assert "Tornio" in failed and "Atlantis" in failed
     # the entry's text is escaped, never markup
@@ -232,7 +232,7 @@ def test_batch_output_equals_single_report(tmp_path):
     a = run_uso("report", "Juva", "--out", str(single), *common)
     b = run_uso("report", "Tornio", "Juva", "--out", str(multi), "--workers", "1", *common)
     assert a.returncode == 0 and b.returncode == 0, a.stderr + b.stderr
-    for name in ("178-juva.html", "178-juva.csv"):
+    for name in ("178-juva.html", "178-juva-liite.csv"):
         assert (single / name).read_bytes() == (multi / name).read_bytes(), name
 
 
@@ -254,7 +254,7 @@ def test_real_report_for_juva(tmp_path):
     # the appendix holds the figures with their sources: Juva population 2021 = 5887
     import pandas as pd
 
-    app = pd.read_csv(out / "178-juva.csv", dtype={"kunta": str})
+    app = pd.read_csv(out / "178-juva-liite.csv", dtype={"kunta": str})
     pop = app[(app["indicator"] == "vaesto") & (app["kunta"] == "178") & (app["year"] == 2021)]
     assert pop["value"].tolist() == [5887.0] and pop["source"].str.contains("Tilastokeskus").all()
 

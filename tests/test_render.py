@@ -84,11 +84,11 @@ def test_table_of_contents_links_resolve(juva):
 
 
 def test_appendix_written_next_to_the_report(juva):
-    rows = list(csv.DictReader((juva.parent / "178-juva.csv").open(encoding="utf-8")))
+    rows = list(csv.DictReader((juva.parent / "178-juva-liite.csv").open(encoding="utf-8")))
     names = {r["code"]: r["name_fi"] for r in rows}
     # Juva's maakunta (Etelä-Savo) in the 2023 division
     assert names["178"] == "Juva" and names["046"] == "Enonkoski"
-    assert (juva.parent / "178-juva.xlsx").stat().st_size > 0
+    assert (juva.parent / "178-juva-liite.xlsx").stat().st_size > 0
     assert not list(juva.parent.glob(".*.tmp"))
 
 

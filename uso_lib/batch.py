@@ -64,8 +64,13 @@ MANIFEST_FORMAT = 1
 PACKAGE_DIR = config.PACKAGE_DIR
 DEFAULT_NOTEBOOK = PACKAGE_DIR.parent / "notebooks" / "tilanneanalyysi.ipynb"
 DEFAULT_OUT = Path("reports")
+APPENDIX_SUFFIX = "-liite"  # 178-juva.html has its data in 178-juva-liite.csv / .xlsx
 DEFAULT_PARAMETERS = {"kunta": "", "verrokit": [], "vuosi": None, "aineisto": "snapshot",
                       "verkosto": "", "liite": ""}
+
+
+def appendix_stem(key: str) -> str:
+    return key + APPENDIX_SUFFIX
 
 
 # -- jobs and their outcomes --------------------------------------------------------------
@@ -157,13 +162,25 @@ def _worker_id() -> str:
     return f"{socket.gethostname()}:{os.getpid()}"
 
 
+_NOTEBOOKS: dict[str, object] = {}
+
+
+def _notebook(job: Job):
+    """The parsed notebook, once per process and notebook (each report works on a copy)."""
+    key = text_hash(job.notebook)
+    if key not in _NOTEBOOKS:
+        _NOTEBOOKS.clear()
+        _NOTEBOOKS[key] = read_notebook(f"{job.key}.ipynb", text=job.notebook)
+    return _NOTEBOOKS[key]
+
+
 def run_job(job: Job) -> Outcome:
     """Render one report and return it in memory; never raises. Runs in a local worker thread
     or on a Dask worker. A dead kernel is replaced and the report retried once."""
     out = Outcome(job.key, job.kunta, job.name, "failed", worker=_worker_id())
     start = time.perf_counter()
     try:
-        nb = read_notebook(f"{job.key}.ipynb", text=job.notebook)
+        nb = _notebook(job)
         if job.data_hash:
             have = data_hash(job.parameters.get("aineisto", "snapshot"))
             if have != job.data_hash:
@@ -178,7 +195,8 @@ def run_job(job: Job) -> Outcome:
             try:
                 kernel = _kernel_for(job, imports)
                 done = render_to_memory(nb, job.parameters, kernel=kernel, title=job.title,
-                                        appendix_stem=job.key, timeout=job.timeout,
+                                        appendix_stem=job.parameters["liite"],
+                                        timeout=job.timeout,
                                         inputs=job.inputs)
             except KernelDied as exc:
                 _drop_kernel()
@@ -692,7 +710,7 @@ def run(targets: Sequence[Target], options: Options, network: NetworkPlan | None
         fresh: list[str] = []
         for t in targets:
             params = dict(DEFAULT_PARAMETERS, kunta=t.label, aineisto=options.aineisto,
-                          verkosto=verkosto, liite=t.key)
+                          verkosto=verkosto, liite=appendix_stem(t.key))
             if t.problem is not None or t.kunta is None:
                 err = t.problem.error if t.problem else ParamsError("not a municipality")
                 failures.append(Outcome(t.key, t.kunta.code if t.kunta else "", t.label,

@@ -334,10 +334,10 @@ def render(notebook: str | os.PathLike, params: Mapping[str, object], out: str |
            appendix: bool = True) -> Path:
     """Render one report to ``out`` (an .html path) in a kernel of its own. The factory
     (:mod:`uso_lib.batch`) does the same with warm kernels; this is the simple path for
-    scripts. Appendix files land next to ``out`` with the same stem."""
+    scripts. Appendix files land next to ``out`` (``<stem>-liite.csv`` / ``.xlsx``)."""
     out = Path(out)
     nb = read_notebook(notebook)
-    stem = out.stem if appendix else None
+    stem = out.stem + "-liite" if appendix else None
     try:
         kernel = WarmKernel(kernel_name, imports=notebook_imports(nb)).start()
     except KernelStartError as exc:

@@ -1,0 +1,178 @@
+"""Benchmark of the report factory against the naive way, on this machine.
+
+(a) baseline: per municipality, the papermill command line, then `jupyter nbconvert --to html
+    --no-input`, one after the other (a fresh Python, kernel and imports for every step);
+(b) `uso report --members --force` with its defaults (warm kernels, one per core);
+(c) optionally (--all) `uso report --all --force --workers 2`: wall time, peak memory of the
+    whole process tree (sampled), largest report.
+
+Prints seconds per report for (a) and (b), the ratio b/a and the median per-report time from
+the manifest, and a Markdown block for benchmarks/README.md. Nothing is asserted: the figures
+are measurements of one machine. Run from the repository root:
+
+    .venv/bin/python benchmarks/batch.py            # (a) and (b), about 10 minutes
+    .venv/bin/python benchmarks/batch.py --all      # plus (c)
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import psutil
+
+ROOT = Path(__file__).resolve().parents[1]
+BIN = Path(sys.executable).parent
+NOTEBOOK = ROOT / "notebooks" / "tilanneanalyysi.ipynb"
+
+
+def members() -> list[str]:
+    from uso_lib.params import load_network
+
+    return [m.kunta.name_fi for m in load_network(ROOT / "params" / "network.yaml").members]
+
+
+class PeakMemory:
+    """Samples the resident memory of a process and all its descendants (kernels included)."""
+
+    def __init__(self, proc: subprocess.Popen, every: float = 0.25) -> None:
+        self.root = psutil.Process(proc.pid)
+        self.every, self.peak = every, 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            total = 0
+            try:
+                procs = [self.root, *self.root.children(recursive=True)]
+            except psutil.Error:
+                procs = []
+            for p in procs:
+                try:
+                    total += p.memory_info().rss
+                except psutil.Error:
+                    pass
+            self.peak = max(self.peak, total)
+            self._stop.wait(self.every)
+
+    def __enter__(self) -> PeakMemory:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._stop.set()
+        self._thread.join()
+
+
+def run(cmd: list[str], *, env: dict | None = None) -> tuple[float, int, str]:
+    """Wall seconds, peak RSS of the process tree and the output of one command."""
+    start = time.perf_counter()
+    proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, text=True)
+    with PeakMemory(proc) as mem:
+        out, _ = proc.communicate()
+    seconds = time.perf_counter() - start
+    if proc.returncode not in (0, 1):
+        raise SystemExit(f"{' '.join(cmd)} failed ({proc.returncode}):\n{out[-3000:]}")
+    return seconds, mem.peak, out
+
+
+def baseline(names: list[str], work: Path) -> dict:
+    """papermill CLI + nbconvert CLI per municipality, sequentially."""
+    from uso_lib.regions import lookup
+
+    work.mkdir(parents=True, exist_ok=True)
+    times = []
+    for name in names:
+        stem = lookup(name).file_stem
+        executed = work / f"{stem}.ipynb"
+        start = time.perf_counter()
+        run([str(BIN / "papermill"), str(NOTEBOOK), str(executed), "-k", "uso", "--cwd",
+             str(work), "-p", "kunta", name, "-p", "liite", stem, "--no-progress-bar"])
+        run([str(BIN / "jupyter"), "nbconvert", "--to", "html", "--no-input",
+             str(executed)])
+        times.append(time.perf_counter() - start)
+        print(f"  baseline {name}: {times[-1]:.1f} s", flush=True)
+    return {"reports": len(names), "total": sum(times), "per_report": sum(times) / len(names),
+            "median": statistics.median(times)}
+
+
+def factory(args: list[str], out: Path) -> dict:
+    seconds, peak, text = run([str(BIN / "uso"), "report", *args, "--out", str(out),
+                               "--force", "--no-progress"])
+    manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+    entries = [e for e in manifest["reports"].values() if e.get("status") == "ok"]
+    sizes = [(out / e["file"]).stat().st_size for e in entries]
+    durations = [e["duration"] for e in entries]
+    failed = [k for k, e in manifest["reports"].items() if e.get("status") != "ok"]
+    return {"reports": len(entries), "failed": failed, "total": seconds,
+            "per_report": seconds / max(1, len(entries)),
+            "median_duration": statistics.median(durations) if durations else None,
+            "peak_rss_gb": peak / 1e9, "max_html_mb": max(sizes) / 1e6 if sizes else None,
+            "workers": manifest.get("run", {}).get("workers"), "tail": text[-600:]}
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--all", action="store_true", help="also time `uso report --all`")
+    ap.add_argument("--skip-baseline", action="store_true", help="only the factory runs")
+    ap.add_argument("--json", type=Path, help="also write the figures to this JSON file")
+    a = ap.parse_args()
+    names = members()
+    work = Path(tempfile.mkdtemp(prefix="uso-bench-"))
+    result: dict = {"cores": os.cpu_count(), "machine": platform.platform(),
+                    "python": platform.python_version(),
+                    "memory_gb": round(psutil.virtual_memory().total / 1e9, 1)}
+    try:
+        if not a.skip_baseline:
+            print(f"(a) baseline: papermill + nbconvert CLI, {len(names)} members, sequential")
+            result["baseline"] = baseline(names, work / "baseline")
+        print(f"(b) uso report --members (defaults: {os.cpu_count()} workers)", flush=True)
+        result["members"] = factory(["--members"], work / "members")
+        if a.all:
+            print("(c) uso report --all --workers 2", flush=True)
+            result["all"] = factory(["--all", "--workers", "2"], work / "all")
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+    b = result["members"]
+    print()
+    print(f"cores: {result['cores']}, memory {result['memory_gb']} GB")
+    if "baseline" in result:
+        base = result["baseline"]
+        print(f"(a) baseline       {base['per_report']:.1f} s/report "
+              f"({base['total']:.0f} s for {base['reports']})")
+    print(f"(b) uso report     {b['per_report']:.1f} s/report ({b['total']:.0f} s for "
+          f"{b['reports']}, {b['workers']} workers; median report {b['median_duration']:.1f} s, "
+          f"largest HTML {b['max_html_mb']:.2f} MB, peak memory {b['peak_rss_gb']:.2f} GB)")
+    if "baseline" in result:
+        ratio = b["per_report"] / result["baseline"]["per_report"]
+        result["ratio_b_over_a"] = ratio
+        print(f"ratio b/a          {ratio:.2f}  (throughput x{1 / ratio:.1f})")
+    if "all" in result:
+        c = result["all"]
+        print(f"(c) uso report --all --workers 2: {c['total'] / 60:.1f} min for {c['reports']} "
+              f"reports ({len(c['failed'])} failed), peak memory {c['peak_rss_gb']:.2f} GB, "
+              f"largest HTML {c['max_html_mb']:.2f} MB")
+    if b["failed"]:
+        print(f"failed in (b): {b['failed']}")
+    if a.json:
+        for part in ("members", "all"):
+            result.get(part, {}).pop("tail", None)
+        a.json.write_text(json.dumps(result, indent=1) + "\n", encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
