@@ -322,22 +322,27 @@ def sources_table(r: Report) -> HTML:
 
 
 def definitions_table(r: Report) -> HTML:
-    """What each indicator means, its unit and direction, and where it comes from."""
-    rows = []
+    """What each indicator means, its unit and direction, and where it comes from, theme by
+    theme (four columns, so that the table fits a printed page)."""
+    head = "".join(f"<th>{esc(c)}</th>" for c in
+                   ("Mittari", "Määritelmä", "Yksikkö ja suunta", "Lähteet"))
+    body = []
     for theme, inds in catalog_mod.catalog().by_theme():
+        body.append(f'<tr class="uso-theme"><th colspan="4">{esc(theme.title)}</th></tr>')
         for ind in inds:
             off = ind.offline
-            src = ""
+            offline = "ei offline-aineistoa"
             if off and off.files:
-                src = ", ".join(x for x in (off.publisher, off.table, off.years) if x)
+                offline = ", ".join(x for x in (off.publisher, off.table, off.years) if x)
                 if off.proxy:
-                    src += f" (korvaava mittari: {off.proxy})"
-            rows.append({"Teema": theme.title, "Mittari": ind.label,
-                         "Määritelmä": ind.description or "",
-                         "Yksikkö": indicator_unit(ind), "Suunta": POLARITY_FI[ind.polarity],
-                         "Offline-aineisto": src or "ei offline-aineistoa",
-                         "Verkkolähde": live_source_text(ind).replace("`", "") or "–"})
-    return page([table_html(pd.DataFrame(rows), cls="uso-table uso-definitions")])
+                    offline += f" (korvaava mittari: {off.proxy})"
+            live = live_source_text(ind).replace("`", "") or "–"
+            cells = [ind.label, ind.description or "",
+                     f"{indicator_unit(ind) or '–'}; {POLARITY_FI[ind.polarity]}",
+                     f"Offline: {offline}. Verkossa: {live}."]
+            body.append("<tr>" + "".join(f"<td>{esc(c)}</td>" for c in cells) + "</tr>")
+    return page([f'<table class="uso-table uso-definitions"><thead><tr>{head}</tr></thead>'
+                 f'<tbody>{"".join(body)}</tbody></table>'])
 
 
 def appendix_note(r: Report, liite: str | os.PathLike | None) -> HTML:

@@ -48,7 +48,9 @@ td.uso-nodata { border-left: none; color: #5b6675; font-style: italic; text-alig
 tr.uso-self td { font-weight: 600; background: #fff4ea; }
 tr.uso-theme th { text-align: left; background: #e3eaf1; }
 .uso-highlights li { margin: 0.3rem 0; }
-.uso-definitions td { text-align: left; font-size: 0.85rem; }
+.uso-definitions { table-layout: fixed; width: 100%; }
+.uso-definitions td, .uso-definitions th { text-align: left; font-size: 0.85rem;
+  overflow-wrap: anywhere; }
 @media print { .uso-indicator { page-break-inside: avoid; } }
 """
 
