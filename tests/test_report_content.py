@@ -30,9 +30,9 @@ def juva(store) -> report.Report:
     return report.start("Juva", vuosi=2021, store=store)
 
 
-def _network(tmp_path: Path, body: str) -> Path:
+def _network(tmp_path: Path, body: str, name: str = "Testiverkosto") -> Path:
     p = tmp_path / "network.yaml"
-    p.write_text("name: Testiverkosto\nperiod: 2023-2024\nmembers:\n" + body, encoding="utf-8")
+    p.write_text(f"name: {name}\nperiod: 2023-2024\nmembers:\n" + body, encoding="utf-8")
     return p
 
 
@@ -265,3 +265,13 @@ def test_network_members_fee_tiers_from_population(store):
     assert df["maksu"].sum() == 193_000
     html = report_network.members_table(params.load_network(), store).data
     assert f"193{NBSP}000{NBSP}€" in html and "yli 45 000 asukasta" in html
+
+
+def test_network_name_is_escaped_everywhere(store, tmp_path):
+    path = _network(tmp_path, "  - kunta: Juva\n    verrokit: [Sulkava]\n",
+                    name="'USO <b>7</b> & co'")
+    r = report.start("Juva", verkosto=str(path), store=store)
+    cover = report.cover(r).data
+    assert "USO &lt;b&gt;7&lt;/b&gt; &amp; co -verkoston jäsen" in cover
+    block = report_sections.indicator_block(r, catalog.get("tyottomyysaste"))
+    assert "USO &lt;b&gt;7&lt;/b&gt; &amp; co ka." in block and "<b>7</b>" not in block
