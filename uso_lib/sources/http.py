@@ -187,7 +187,7 @@ class Fetched:
         except ValueError as exc:
             snippet = " ".join(self.text[:120].split())
             raise SourceError(
-                f"{self.what}: the answer is not valid JSON ({exc.msg} at character {exc.pos}); "
+                f"{self.what}: the answer is not valid JSON ({exc.msg}, character {exc.pos}); "
                 f"it begins {snippet!r}.",
                 hint=f"URL: {self.url}. The service may be failing or its format may have "
                      "changed; try again later.") from exc
@@ -288,8 +288,11 @@ class HttpClient:
             self.notes.append(note)
             return self._from_cache(cached, what, stale=True, note=note)
         raise SourceError(f"{what}: {error}; no cached copy to fall back on.",
-                          hint=f"URL: {prepared.url}. Check the network connection (or the "
-                               "service's URL variable, e.g. USO_PXWEB_URL) and try again.")
+                          hint=f"URL: {prepared.url}. " + (
+                              "The service limits how often it may be asked; wait a few "
+                              "minutes and try again." if error.startswith("HTTP 429") else
+                              "Check the network connection (or the service's URL variable, "
+                              "e.g. USO_PXWEB_URL) and try again."))
 
     def _send(self, prepared: requests.PreparedRequest, what: str,
               key: str | None) -> Fetched | str:
@@ -312,7 +315,7 @@ class HttpClient:
                     if attempt >= limit:
                         self.unreachable = error
                 elif isinstance(exc, requests.Timeout):
-                    error = f"no answer from {host} within {self.timeout[1]:.0f} s"
+                    error = f"no answer from {host} within {self.timeout[1]:g} s"
                 else:
                     error = f"connection to {host} failed ({type(exc).__name__}: {exc})"
             else:
@@ -327,9 +330,7 @@ class HttpClient:
                     raise SourceError(
                         f"{what}: the service answered HTTP {code} {resp.reason or ''}".rstrip()
                         + f": {' '.join(resp.text[:200].split())}",
-                        hint=f"URL: {prepared.url}. The table, indicator or variable may have "
-                             "been renamed; check the catalogue definition against the "
-                             "service's metadata.")
+                        hint=f"URL: {prepared.url}. " + _client_error_hint(code))
                 error = f"HTTP {code} {resp.reason or ''}".rstrip()
                 wait = _retry_after(resp.headers.get("Retry-After"))
                 if wait is not None:
@@ -350,6 +351,16 @@ class HttpClient:
         self.session.close()
         if self.cache is not None:
             self.cache.close()
+
+
+def _client_error_hint(code: int) -> str:
+    """What a user can do about a 4xx answer (other than 429, which is retried)."""
+    if code in (401, 403):
+        return ("The service refused access: it may be blocking this address or require a "
+                "permission uso does not have; try again later, or check the service's URL "
+                "variable (e.g. USO_PXWEB_URL).")
+    return ("The table, indicator or variable may have been renamed; check the catalogue "
+            "definition against the service's metadata.")
 
 
 def _today() -> str:

@@ -54,6 +54,8 @@ _DIVISION = re.compile(r"_(\d{4})\d{4}$")
 _CONTENT_NAMES = {"contentscode", "tiedot", "information", "uppgifter"}
 _TRAILING_YEAR = re.compile(r",\s*(19|20)\d{2}$")
 TOTAL = "SSS"
+_BROKEN_ANSWER = ("The answer contradicts itself, so none of it is used; the service may be "
+                  "failing. Try again later (uso data refresh); the previous figures are kept.")
 
 
 @dataclass(frozen=True)
@@ -188,7 +190,13 @@ def decode(doc: object, *, what: str) -> Decoded:
         keys = sorted(doc)[:8] if isinstance(doc, dict) else type(doc).__name__
         raise SourceError(f"{what}: the answer is not a json-stat2 dataset (found {keys}).",
                           hint="The service may be failing or its format may have changed.")
-    ids, sizes = list(doc["id"]), [int(s) for s in doc["size"]]
+    try:
+        ids, sizes = list(doc["id"]), [int(s) for s in doc["size"]]
+        if len(ids) != len(sizes):
+            raise ValueError(f"{len(ids)} dimensions but {len(sizes)} sizes")
+    except (TypeError, ValueError) as exc:
+        raise SourceError(f"{what}: the json-stat2 answer's 'id' and 'size' do not match "
+                          f"({exc}).", hint=_BROKEN_ANSWER) from None
     n = math.prod(sizes)
     try:
         with warnings.catch_warnings():  # pyjstat warns about its own internal call
@@ -198,7 +206,7 @@ def decode(doc: object, *, what: str) -> Decoded:
         raise SourceError(f"{what}: could not decode the json-stat2 answer ({exc!r}).") from exc
     if len(frame) != n:
         raise SourceError(f"{what}: the json-stat2 answer has {len(frame)} cells, "
-                          f"its size says {n}.")
+                          f"its size says {n}.", hint=_BROKEN_ANSWER)
     # Status symbols by flat (row-major) position, independent of pyjstat's row order.
     flat = np.zeros(len(frame), dtype="int64")
     stride = 1
