@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 from uso_lib import store
-from uso_lib.errors import DataError, NoData
+from uso_lib.errors import DataError, NoData, OutputError
 
 
 def _rows(values: dict[tuple[str, int], float | None], *, origin: str, source: str,
@@ -95,7 +95,7 @@ def test_atomic_write_leaves_old_file_on_failure(tmp_path, monkeypatch):
         raise OSError(28, "No space left on device")
 
     monkeypatch.setattr(pd.DataFrame, "to_parquet", boom)
-    with pytest.raises(OSError):
+    with pytest.raises(OutputError, match="No space left on device"):
         store.write_parquet(good, path)
     monkeypatch.undo()
     assert pd.read_parquet(path)["value"].tolist() == [5887.0]

@@ -20,6 +20,7 @@ the snapshot figure for the same indicator, municipality, year and category.
 
 from __future__ import annotations
 
+import json
 import os
 import tempfile
 from dataclasses import dataclass
@@ -29,7 +30,7 @@ import numpy as np
 import pandas as pd
 
 from uso_lib import config
-from uso_lib.errors import DataError, NoData
+from uso_lib.errors import DataError, NoData, OutputError
 
 COLUMNS = ["indicator", "kunta", "year", "category", "value", "status", "source", "table",
            "vintage", "origin", "retrieved"]
@@ -61,16 +62,28 @@ def write_parquet(df: pd.DataFrame, path: Path) -> Path:
     """Write atomically: a temporary file in the same folder, then rename. A crash leaves the
     old file or none, never half a file."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    except OSError as exc:
+        raise _cannot_write(path, exc) from exc
     os.close(fd)
     try:
         df.to_parquet(tmp, index=False, engine="pyarrow", compression="zstd")
         os.replace(tmp, path)
-    except BaseException:
+    except BaseException as exc:
         Path(tmp).unlink(missing_ok=True)
+        if isinstance(exc, OSError):  # disk full, permissions: nothing half-written is left
+            raise _cannot_write(path, exc) from exc
         raise
     return path
+
+
+def _cannot_write(path: Path, exc: OSError) -> OutputError:
+    return OutputError(f"Cannot write {path}: {exc.strerror or exc}; nothing was written "
+                       "(an earlier file of that name is unchanged).",
+                       hint="Check free disk space and the folder's permissions, or point "
+                            "USO_DATA_DIR at a writable folder.")
 
 
 def _read(path: Path, *, trusted: bool = False) -> pd.DataFrame:
@@ -149,13 +162,24 @@ class Store:
                 f"The embedded snapshot is missing ({self.snapshot_dir} has no parquet files). "
                 "Reinstall uso or rebuild it: uso snapshot build --raw ../shared/data/raw")
         # a broken snapshot file is fatal (it is ours); the builder guarantees unique keys
-        snap = pd.concat([_read(p, trusted=True) for p in files], ignore_index=True)
+        missing = _missing_parts(self.snapshot_dir, files)
+        if missing:
+            raise DataError(
+                f"The embedded snapshot in {self.snapshot_dir} is incomplete: "
+                f"{', '.join(missing)} listed in its MANIFEST.json "
+                f"{'is' if len(missing) == 1 else 'are'} missing.", hint=_REBUILD)
+        try:
+            snap = pd.concat([_read(p, trusted=True) for p in files], ignore_index=True)
+        except DataError as exc:
+            raise DataError(f"The embedded snapshot is damaged: {exc.message}",
+                            hint=_REBUILD) from exc
         local = []
         for p in self.local_files():
             try:
                 local.append(_read(p))
             except DataError as exc:  # a broken local file is reported and skipped
-                self.warnings.append(f"{exc} -- skipped; the snapshot figures are used instead.")
+                self.warnings.append(f"{exc} -- skipped; the snapshot figures are used instead. "
+                                     "Delete the file, or refresh or import its data again.")
         if not local:
             return snap
         # local rows win over snapshot rows with the same key; among local rows the origin
@@ -255,6 +279,22 @@ class Store:
                              self.local_dir / f"{name}.parquet")
         self.reload()
         return path
+
+
+_REBUILD = ("Reinstall uso, or rebuild the snapshot: uso snapshot build --raw "
+            "../shared/data/raw (USO_SNAPSHOT_DIR, if set, names the folder used).")
+
+
+def _missing_parts(folder: Path, files: list[Path]) -> list[str]:
+    """The parquet files the snapshot's MANIFEST.json lists that are absent: a deleted part
+    would otherwise look like data the publisher never had."""
+    try:
+        manifest = json.loads((folder / "MANIFEST.json").read_text(encoding="utf-8"))
+        parts = [f"{name}.parquet" for name in manifest.get("builders", {})]
+    except (OSError, ValueError, AttributeError):
+        return []  # no manifest (a snapshot assembled by hand): nothing to check against
+    have = {p.name for p in files}
+    return [p for p in parts if p not in have]
 
 
 def _span(years: list[int]) -> str:
