@@ -9,7 +9,9 @@ from pathlib import Path
 import pandas as pd
 
 from uso_lib import compare, fmt, indices, peers, regions, text
+from uso_lib.cli import data as data_cli
 from uso_lib.cli._output import print_json, print_table
+from uso_lib.errors import ParamsError, UsoError
 
 ORDER = 40
 
@@ -86,10 +88,32 @@ def _network(arg: str | None, kunta: regions.Municipality):
     return net.codes(), ([p.code for p in member.verrokit] if member else [])
 
 
+def _check_year(year: int | None, st) -> None:
+    """A year outside every figure of the store is a mistake (1900, 2090), not a table of
+    'no data' rows; within the range, an indicator lacking the year uses its latest earlier."""
+    if year is None:
+        return
+    years = st.frame.loc[st.frame["value"].notna(), "year"]
+    first, last = int(years.min()), int(years.max())
+    if not first <= year <= last:
+        raise UsoError(f"--year {year} is outside the data: the store's figures cover the "
+                       f"years {first}-{last}.",
+                       hint="Choose a year in that range, or leave --year out for each "
+                            "indicator's latest year.")
+
+
 def cmd_compare(args: argparse.Namespace) -> int:
     st = compare.get_store(args.source)
     m = regions.lookup(args.kunta)
+    if args.peers is not None and not peers.parse_list(args.peers):
+        raise ParamsError(f"The peer list is empty ({args.peers!r}). Give comparison "
+                          "municipalities separated by commas (--peers Joroinen,Rantasalmi), "
+                          "or leave --peers out to use the network file's or the suggested "
+                          "ones.", field="--peers")
+    _check_year(args.year, st)
     network, own = _network(args.network, m)
+    if len(st.frame):  # loads the store now, so an unreadable local file is reported first
+        data_cli.warn_store(st)
     given = args.peers if args.peers else own
     sel = peers.resolve_peers(m, given, store=st,
                               field_name="--peers" if args.peers else "verrokit")
