@@ -162,6 +162,11 @@ def parse_network(text: str, *, source: str = "<network>", path: Path | None = N
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         problem = getattr(exc, "problem", None) or str(exc)
+        if isinstance(exc, yaml.constructor.ConstructorError):  # !!python/... and the like
+            raise ParamsError(f"Tags that make objects are not allowed ({problem}): a "
+                              "parameter file holds plain text, numbers and lists. Remove the "
+                              "'!!' tag.", file=source,
+                              line=mark.line + 1 if mark else None) from None
         raise ParamsError(f"YAML syntax error: {problem}. Check the indentation and quoting.",
                           file=source, line=mark.line + 1 if mark else None) from None
     if raw is None:

@@ -168,14 +168,16 @@ def cmd_template(args: argparse.Namespace) -> int:
     try:
         fd, tmp = tempfile.mkstemp(prefix=f".{out.name}.", dir=out.parent)
     except OSError as exc:
-        raise OutputError(f"Cannot write {out}: {exc}") from exc
+        raise OutputError(f"Cannot write {out}: {exc.strerror or exc}",
+                          hint="Give a writable folder with --out.") from exc
     os.close(fd)
     try:  # atomic: a copy in the same folder, then rename
         shutil.copyfile(src, tmp)
         os.replace(tmp, out)
     except OSError as exc:
         Path(tmp).unlink(missing_ok=True)
-        raise OutputError(f"Cannot write {out}: {exc}") from exc
+        raise OutputError(f"Cannot write {out}: {exc.strerror or exc}; nothing was left "
+                          "behind.", hint="Check free disk space, or give another --out.") from exc
     print(f"Wrote the empty template {out}. Fill one row per figure, then: "
           f"uso data import {out}")
     return 0
