@@ -32,7 +32,8 @@ class UnknownMunicipality(UsoError, LookupError):
         if message is None:
             message = f"Unknown municipality: {query!r}."
             if self.suggestions:
-                message += " Did you mean: " + ", ".join(self.suggestions) + "?"
+                message += (" Did you mean: " + ", ".join(self.suggestions) + "? (Or give "
+                            "the three-digit code; `uso municipalities` lists them.)")
             else:
                 message += " Run `uso municipalities` for the list."
         super().__init__(message)

@@ -110,7 +110,8 @@ def cmd_compare(args: argparse.Namespace) -> int:
                           "municipalities separated by commas (--peers Joroinen,Rantasalmi), "
                           "or leave --peers out to use the network file's or the suggested "
                           "ones.", field="--peers")
-    _check_year(args.year, st)
+    if not args.indicator:  # one indicator names its own years when it lacks the year
+        _check_year(args.year, st)
     network, own = _network(args.network, m)
     if len(st.frame):  # loads the store now, so an unreadable local file is reported first
         data_cli.warn_store(st)

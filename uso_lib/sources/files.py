@@ -177,7 +177,7 @@ def parse_number(text: str) -> float:
         raise ValueError("both a decimal comma and a point")
     s = s.replace(",", ".")
     if not _NUMBER.match(s):
-        raise ValueError("not a number")
+        raise ValueError("only digits, a sign, spaces and one decimal separator are allowed")
     return float(s)
 
 
