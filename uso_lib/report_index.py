@@ -14,6 +14,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from functools import cache
+from pathlib import Path
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
@@ -79,6 +80,13 @@ def headline(kunta: str, store: Store) -> dict[str, Figure]:
     return out
 
 
+def _private(text: str) -> str:
+    """An error message fit for a page that is mailed around: the user's home folder (which
+    names the user, e.g. in the path of a parameter file) becomes ``~``."""
+    home = str(Path.home()).rstrip("/")
+    return text.replace(home + "/", "~/") if len(home) > 1 else text
+
+
 def write_index(out, manifest: dict, *, aineisto: str = "snapshot") -> list[str]:
     """Write ``out/index.html`` from the manifest; returns warnings (figures unavailable)."""
     warnings: list[str] = []
@@ -93,7 +101,7 @@ def write_index(out, manifest: dict, *, aineisto: str = "snapshot") -> list[str]
     for key, e in manifest.get("reports", {}).items():
         row = {"key": key, "name": e.get("name") or key, "kunta": e.get("kunta") or "",
                "file": e.get("file"), "appendix": e.get("appendix") or [],
-               "error": e.get("error") or "", "reason": e.get("reason") or "",
+               "error": _private(e.get("error") or ""), "reason": e.get("reason") or "",
                "cell": e.get("cell"), "previous": e.get("previous"),
                "rendered": (e.get("rendered") or "")[:10]}
         if e.get("status") == "ok" and e.get("file") and (out / e["file"]).is_file():
