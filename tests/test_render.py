@@ -81,6 +81,10 @@ def test_table_of_contents_links_resolve(juva):
     assert len(ids) == len(set(ids))
     # the contents follow the notebook's own title
     assert soup.find("h1").find_next("nav") is nav
+    # chapters (h2) are the numbered items; sections (h3) nest under their chapter
+    top = nav.find("ol").find_all("li", recursive=False)
+    assert [li.a.get_text() for li in top] == ["Maakunnan kunnat"]
+    assert [a.get_text() for a in top[0].find("ul").find_all("a")] == ["Taulukko", "Juva &"]
 
 
 def test_appendix_written_next_to_the_report(juva):

@@ -236,6 +236,18 @@ def _structure(body: str) -> tuple[BeautifulSoup, list[dict]]:
     return soup, toc
 
 
+def _nest(toc: list[dict]) -> list[dict]:
+    """h3 entries become children of the h2 before them, so that the numbered list counts
+    chapters only (1. Yhteenveto, 2. Väestökehitys ...) and the indicators sit under them."""
+    out: list[dict] = []
+    for item in toc:
+        if item["level"] == 3 and out:
+            out[-1]["children"].append(item)
+        else:
+            out.append({**item, "children": []})
+    return out
+
+
 def _place_toc(soup: BeautifulSoup, nav: str) -> bool:
     """Put the table of contents right after the block that holds the first h1 (the report's
     title). Returns False when there is no h1 (the page template then adds title and nav)."""
@@ -258,7 +270,7 @@ def to_html(nb: nbformat.NotebookNode, *, title: str) -> str:
     body, _ = _exporter().from_notebook_node(nb)
     soup, toc = _structure(body)
     env = _page_env()
-    nav = env.get_template("toc.html.j2").render(toc=toc) if toc else ""
+    nav = env.get_template("toc.html.j2").render(toc=_nest(toc)) if toc else ""
     placed = _place_toc(soup, nav) if nav else False
     css = (TEMPLATES / "report.css").read_text(encoding="utf-8")
     return env.get_template("report.html.j2").render(
