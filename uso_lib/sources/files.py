@@ -126,8 +126,15 @@ def read_table(path: Path) -> pd.DataFrame:
     suffix = path.suffix.lower()
     try:
         if suffix in (".xlsx", ".xlsm", ".xls", ".ods"):
-            book = pd.read_excel(path, sheet_name=None, dtype=object, header=0,
-                                 engine="calamine")
+            try:
+                book = pd.read_excel(path, sheet_name=None, dtype=object, header=0,
+                                     engine="calamine")
+            except FileNotFoundError:
+                raise
+            except Exception as exc:  # calamine has its own error types for broken files
+                raise DataError(f"{path}: cannot read the spreadsheet ({exc}).",
+                                hint="Is it really a spreadsheet? Open it and save it again "
+                                     "as .xlsx, or as .csv.") from exc
             names = {regions.fold(n): n for n in book}
             sheet = next((names[n] for n in SHEET_NAMES if n in names), next(iter(book)))
             df = book[sheet]
