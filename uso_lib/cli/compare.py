@@ -179,6 +179,9 @@ def _rank(r) -> str:
 
 
 def _one(args, st, m, sel, network) -> int:
+    from uso_lib import catalog
+
+    data_cli.check_category(st, catalog.get(args.indicator).id, args.category)
     c = compare.compare(args.indicator, m, peers=sel.codes(), network=network,
                         year=args.year, category=args.category, store=st)
     rk = compare.ranking(c.indicator, m, sel.codes(), year=c.year, category=args.category,

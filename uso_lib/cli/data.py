@@ -45,6 +45,23 @@ def warn_store(st) -> None:
         print(f"uso: warning: {w}", file=sys.stderr)
 
 
+def check_category(st, indicator: str, category: str) -> None:
+    """A breakdown category the store does not have for this indicator is a typo, not a
+    figure that is missing: say which categories there are."""
+    if not category:
+        return
+    have = sorted(c for c in st.rows(indicator)["category"].unique() if c)
+    if category in have:
+        return
+    from uso_lib.errors import UsoError
+
+    if not have:
+        raise UsoError(f"{indicator!r} has no breakdown: leave --category out.")
+    shown = ", ".join(have[:12]) + (f" ... ({len(have)} in all)" if len(have) > 12 else "")
+    raise UsoError(f"{category!r} is not a category of {indicator!r}.",
+                   hint=f"Its categories: {shown}.")
+
+
 # Other modules (refresh, import) add `data` sub-commands by appending to this list.
 _EXTENSIONS: list = []
 
@@ -53,6 +70,7 @@ def cmd_get(args: argparse.Namespace) -> int:
     m = regions.lookup(args.kunta)
     ind = catalog.get(args.indicator)
     st = default_store(args.source)
+    check_category(st, ind.id, args.category)
     obs = st.get(ind.id, m.code, args.year, args.category)
     warn_store(st)
     if args.json:
