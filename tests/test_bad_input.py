@@ -1,0 +1,1001 @@
+"""The bad-input battery: every way a user, a file or a service can go wrong, one test per case.
+
+Each test checks the four things a person at the terminal needs: a non-zero exit code, a message
+that says what was wrong, where and what to do, no traceback, and no half-written output.
+
+Command-line cases run the real ``uso`` in a subprocess. They are declared with ``@case`` next
+to their test (a function that prepares its folder and returns the command) and all run once,
+in parallel, when the module starts -- each is a Python start-up of a second or two, and run one
+after the other they would take minutes. Library paths (PxWeb and Sotkanet answers, writes that
+fail half-way) are called in-process against the local test server of :mod:`httpfake`.
+
+Real figures: Juva (178) population 2021 = 5887 and 2022 = 5769 (Tilastokeskus, 11ra); the
+recorded PxWeb answer 11re (Espoo 325716, Helsinki 694392, Vantaa 252956 in 2025).
+"""
+
+from __future__ import annotations
+
+import errno
+import inspect
+import json
+import os
+import shutil
+import subprocess
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor, wait
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpfake
+import pandas as pd
+import pytest
+from conftest import run_uso
+from test_sources_pxweb import BASE, LIMITS, TABLE, answer_from, metadata_of
+
+from uso_lib import config, refresh, regions, render
+from uso_lib.errors import MergedMunicipality, OutputError, SourceError
+from uso_lib.sources import files, pxweb
+from uso_lib.sources.http import HttpCache, HttpClient, RateLimiter
+from uso_lib.store import Store
+
+NB = Path(__file__).resolve().parent / "notebooks"
+pytestmark = pytest.mark.slow  # some 50 command runs (two renders); parallel, about a minute
+SOURCE = "Tilastokeskus, StatFin 11ra"
+HEADER = "kunta;vuosi;arvo;indikaattori;lahde\n"
+SOTKA = "other/sotkanet_api_examples"
+NETWORK_OK = "name: USO 7\nperiod: 2023-2024\nmembers:\n  - kunta: Juva\n"
+
+
+# -- the command-line cases, run in parallel once per module -------------------------------
+@dataclass
+class Case:
+    args: list[str]
+    env: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class Ran:
+    """A finished command: its result and the files it added to its folder."""
+
+    proc: subprocess.CompletedProcess | None
+    folder: Path
+    new_files: list[str]
+
+    @property
+    def out(self) -> str:
+        return self.proc.stdout + self.proc.stderr
+
+
+@dataclass
+class Ctx:
+    raw: Path
+    server_url: str
+
+
+CASES: dict[str, Callable[[Path, Ctx], Case | None]] = {}
+
+
+def case(fn: Callable[[Path, Ctx], Case | None]) -> Callable[[Path, Ctx], Case | None]:
+    CASES[fn.__name__] = fn
+    return fn
+
+
+def _files(folder: Path) -> set[str]:
+    return {str(p.relative_to(folder)) for p in folder.rglob("*") if p.is_file()}
+
+
+def _run(name: str, folder: Path, ctx: Ctx) -> Ran:
+    c = CASES[name](folder, ctx)
+    if c is None:  # the case cannot be set up here (its test skips and says why)
+        return Ran(None, folder, [])
+    before = _files(folder)
+    env = {"USO_DATA_DIR": str(folder / "data"), "USO_CACHE_DIR": str(folder / "cache"),
+           **c.env}
+    proc = run_uso(*c.args, env=env, timeout=300)
+    return Ran(proc, folder, sorted(_files(folder) - before))
+
+
+@pytest.fixture(scope="module")
+def server(raw_dir):
+    """PxWeb with the recorded 11re answer (for the refresh through the command line)."""
+    doc = json.loads((raw_dir / "statfin/api_examples/api-query-three-cities.json")
+                     .read_text(encoding="utf-8"))
+    with httpfake.FakeServer() as srv:
+        srv.route("GET", BASE + "/", httpfake.Reply(json=LIMITS), query="config")
+        srv.route("GET", TABLE, httpfake.Reply(json=metadata_of(doc)))
+        srv.route("POST", TABLE, answer_from(doc))
+        yield srv
+
+
+@pytest.fixture(scope="module")
+def cli(request, tmp_path_factory, raw_dir, server):
+    """``cli(name)``: the finished command of a case. The cases the selected tests name are
+    all started at once, in parallel; any other is started when asked for."""
+    base = tmp_path_factory.mktemp("bad_input")
+    ctx = Ctx(raw_dir, server.url)
+    here = [i for i in request.session.items if i.module is request.module]
+    named = "".join(inspect.getsource(i.function) for i in here)
+    with ThreadPoolExecutor(max_workers=min(6, 2 * (os.cpu_count() or 1))) as pool:
+        futures = {}
+
+        def start(name: str) -> None:
+            folder = base / name
+            folder.mkdir()
+            futures[name] = pool.submit(_run, name, folder, ctx)
+
+        for name in CASES:
+            if f'"{name}"' in named:
+                start(name)
+
+        def result(name: str) -> Ran:
+            if name not in futures:
+                start(name)
+            return futures[name].result()
+
+        try:
+            yield result
+        finally:
+            wait(list(futures.values()))
+            writable_again(base)
+
+
+def assert_clean_error(r: Ran, *needles: str, code: int = 2) -> None:
+    """Exit code, the message's parts, no traceback, nothing written."""
+    assert r.proc.returncode == code, r.out
+    assert "Traceback" not in r.out, r.out
+    assert r.proc.stderr.startswith("uso: error: "), r.out
+    for n in needles:
+        assert n in r.proc.stderr, (n, r.proc.stderr)
+    assert r.new_files == [], r.new_files
+
+
+def _write(folder: Path, name: str, text: str) -> str:
+    p = folder / name
+    p.write_text(text, encoding="utf-8")
+    return str(p)
+
+
+# -- municipalities ------------------------------------------------------------------------
+@case
+def unknown_municipality(d, ctx):
+    return Case(["data", "get", "vaesto", "--kunta", "Atlantis"])
+
+
+def test_unknown_municipality(cli):
+    assert_clean_error(cli("unknown_municipality"), "Unknown municipality: 'Atlantis'",
+                       "uso municipalities")
+
+
+@case
+def misspelt_name(d, ctx):
+    return Case(["data", "get", "vaesto", "--kunta", "Jyvaskyl"])
+
+
+def test_misspelt_name_gets_suggestions(cli):
+    assert_clean_error(cli("misspelt_name"), "'Jyvaskyl'", "Did you mean: Jyväskylä")
+
+
+@case
+def ambiguous_name(d, ctx):
+    return Case(["compare", "Uusi"])  # Uusikaupunki or Uusikaarlepyy?
+
+
+def test_ambiguous_name_lists_both_candidates(cli):
+    assert_clean_error(cli("ambiguous_name"), "Unknown municipality: 'Uusi'",
+                       "Uusikaupunki", "Uusikaarlepyy", "three-digit code")
+
+
+@case
+def code_too_short(d, ctx):
+    return Case(["data", "get", "vaesto", "--kunta", "17"])
+
+
+def test_code_too_short(cli):
+    assert_clean_error(cli("code_too_short"), "'17' is not a municipality code",
+                       "three digits", "'178'")
+
+
+@case
+def code_too_long(d, ctx):
+    return Case(["data", "get", "vaesto", "--kunta", "KU1780"])
+
+
+def test_code_too_long(cli):
+    assert_clean_error(cli("code_too_long"), "'KU1780' is not a municipality code",
+                       "'KU178'")
+
+
+@case
+def code_letters(d, ctx):
+    return Case(["compare", "abc", "--indicator", "vaesto"])
+
+
+def test_code_of_letters_is_neither_name_nor_code(cli):
+    assert_clean_error(cli("code_letters"), "Unknown municipality: 'abc'",
+                       "three-digit code", "uso municipalities")
+
+
+@case
+def code_of_no_municipality(d, ctx):
+    return Case(["data", "get", "vaesto", "--kunta", "000"])
+
+
+def test_code_of_no_municipality(cli):
+    assert_clean_error(cli("code_of_no_municipality"), "No municipality has the code '000'",
+                       "2023 division", "uso municipalities")
+
+
+@case
+def merged_honkajoki(d, ctx):
+    return Case(["data", "get", "vaesto", "--kunta", "Honkajoki"])
+
+
+def test_merged_municipality_points_to_its_successor(cli):
+    assert_clean_error(cli("merged_honkajoki"), "Honkajoki (099)",
+                       "merged into Kankaanpää (214) on 1.1.2021", "Use 'Kankaanpää'")
+
+
+def test_pertunmaa_after_2025_points_to_mantyharju():
+    reg = regions.registry(2025)
+    with pytest.raises(MergedMunicipality) as info:
+        reg.get("Pertunmaa")
+    assert info.value.new_code == "507" and info.value.suggestions == ["Mäntyharju"]
+    assert "merged into Mäntyharju (507) on 1.1.2025" in str(info.value)
+    with pytest.raises(MergedMunicipality):
+        reg.get("588")  # by its old code too
+    assert regions.registry(2023).get("Pertunmaa").code == "588"  # still there in 2023
+
+
+# -- peers -----------------------------------------------------------------------------------
+@case
+def peers_include_self(d, ctx):
+    return Case(["compare", "Juva", "--peers", "Joroinen,juva", "--network", "none"])
+
+
+def test_peer_list_containing_the_municipality_itself(cli):
+    assert_clean_error(cli("peers_include_self"), "'--peers[2]'",
+                       "Juva is the municipality being analysed", "Remove it")
+
+
+@case
+def peers_duplicate(d, ctx):
+    return Case(["compare", "Juva", "--peers", "Joroinen,Rantasalmi,171", "--network", "none"])
+
+
+def test_peer_list_with_a_duplicate(cli):
+    assert_clean_error(cli("peers_duplicate"), "'--peers[3]'", "Joroinen (171) is listed twice",
+                       "Give each comparison municipality once")
+
+
+@case
+def peers_unknown(d, ctx):
+    return Case(["compare", "Juva", "--peers", "Joroinen,Rantasalmii", "--network", "none"])
+
+
+def test_peer_list_with_an_unknown_name(cli):
+    assert_clean_error(cli("peers_unknown"), "--peers, entry 2",
+                       "Unknown municipality: 'Rantasalmii'", "Did you mean: Rantasalmi")
+
+
+@case
+def peers_empty(d, ctx):
+    return Case(["compare", "Juva", "--peers", " , ", "--network", "none"])
+
+
+def test_empty_peer_list(cli):
+    assert_clean_error(cli("peers_empty"), "'--peers'", "The peer list is empty",
+                       "leave --peers out")
+
+
+def _network_with_peers(d: Path, peers: str) -> str:
+    return _write(d, "network.yaml", "name: USO 7\nperiod: 2023-2024\nmembers:\n"
+                  f"  - kunta: Tornio\n  - kunta: Juva\n    verrokit: [{peers}]\n")
+
+
+@case
+def network_peers_include_self(d, ctx):
+    return Case(["compare", "Juva", "--network", _network_with_peers(d, "Joroinen, Juva")])
+
+
+def test_network_peers_containing_the_member_itself(cli):
+    r = cli("network_peers_include_self")
+    assert_clean_error(r, "network.yaml, line 6", "members[1].verrokit[1]",
+                       "Juva cannot be its own comparison municipality",
+                       "Remove it from 'verrokit'")
+
+
+@case
+def network_peers_duplicate(d, ctx):
+    return Case(["compare", "Juva", "--network", _network_with_peers(d, "Joroinen, '171'")])
+
+
+def test_network_peers_with_a_duplicate(cli):
+    assert_clean_error(cli("network_peers_duplicate"), "line 6", "members[1].verrokit[1]",
+                       "Joroinen is listed twice", "Remove one")
+
+
+@case
+def network_peers_unknown(d, ctx):
+    return Case(["compare", "Juva", "--network", _network_with_peers(d, "Joroinen, Atlantis")])
+
+
+def test_network_peers_with_an_unknown_name(cli):
+    assert_clean_error(cli("network_peers_unknown"), "line 6", "members[1].verrokit[1]",
+                       "Unknown municipality: 'Atlantis'", "uso municipalities")
+
+
+@case
+def network_without_members(d, ctx):
+    p = _write(d, "network.yaml", "name: USO 7\nperiod: 2023-2024\nmembers: []\n")
+    return Case(["compare", "Juva", "--network", p])
+
+
+def test_network_with_an_empty_member_list(cli):
+    assert_clean_error(cli("network_without_members"), "network.yaml, line 3",
+                       "'members'", "The network has no members",
+                       "List at least one under 'members'")
+
+
+# -- years and indicators --------------------------------------------------------------------
+@case
+def year_too_early(d, ctx):
+    return Case(["data", "get", "vaesto", "--kunta", "Juva", "--year", "1900"])
+
+
+def test_year_before_the_data(cli):
+    assert_clean_error(cli("year_too_early"), "No 'vaesto' figure for 1900",
+                       "the store has the years 1972-2025")
+
+
+@case
+def year_in_future(d, ctx):
+    return Case(["data", "get", "vaesto", "--kunta", "Juva", "--year", "2090"])
+
+
+def test_year_in_the_future(cli):
+    assert_clean_error(cli("year_in_future"), "No 'vaesto' figure for 2090", "1972-2025")
+
+
+@case
+def compare_year_too_early(d, ctx):
+    return Case(["compare", "Juva", "--year", "1900", "--network", "none"])
+
+
+def test_compare_year_before_the_data(cli):
+    r = cli("compare_year_too_early")
+    assert_clean_error(r, "--year 1900 is outside the data", "1972-", "leave --year out")
+    assert r.proc.stdout == ""  # not a table of 'ei tietoa' rows
+
+
+@case
+def compare_year_in_future(d, ctx):
+    return Case(["compare", "Juva", "--year", "2090", "--network", "none"])
+
+
+def test_compare_year_in_the_future(cli):
+    assert_clean_error(cli("compare_year_in_future"), "--year 2090 is outside the data",
+                       "Choose a year in that range")
+
+
+@case
+def compare_indicator_year(d, ctx):
+    return Case(["compare", "Juva", "--indicator", "vaesto", "--year", "2090",
+                 "--network", "none"])
+
+
+def test_compare_one_indicator_year_in_the_future(cli):
+    assert_clean_error(cli("compare_indicator_year"), "No 'vaesto' figures for 2090",
+                       "1972-2025", "Choose one of those years")
+
+
+@case
+def unknown_indicator(d, ctx):
+    return Case(["data", "get", "vaeston", "--kunta", "Juva"])
+
+
+def test_unknown_indicator(cli):
+    assert_clean_error(cli("unknown_indicator"), "Unknown indicator: 'vaeston'",
+                       "Did you mean: vaesto", "uso indicators")
+
+
+@case
+def unknown_category(d, ctx):
+    return Case(["data", "get", "aanestysaktiivisuus_kuntavaalit", "--kunta", "Juva",
+                 "--category", "naiset"])
+
+
+def test_unknown_breakdown_category(cli):
+    assert_clean_error(cli("unknown_category"), "'naiset' is not a category of "
+                       "'aanestysaktiivisuus_kuntavaalit'", "Its categories: m, n")
+
+
+# -- the network parameter file --------------------------------------------------------------
+@case
+def params_yaml_syntax(d, ctx):
+    p = _write(d, "network.yaml", "name: USO 7\nperiod: 2023-2024\nmembers:\n"
+               "  - kunta: Juva\n    verrokit: [Joroinen\n  - kunta: Tornio\n")
+    return Case(["report", "--members", "--params", p, "--out", str(d / "reports")])
+
+
+def test_params_yaml_syntax_error_names_the_line(cli):
+    assert_clean_error(cli("params_yaml_syntax"), "network.yaml, line 6", "YAML syntax error",
+                       "Check the indentation and quoting")
+
+
+@case
+def params_missing_field(d, ctx):
+    p = _write(d, "network.yaml", "name: USO 7\nmembers:\n  - kunta: Juva\n")
+    return Case(["report", "--members", "--params", p, "--out", str(d / "reports")])
+
+
+def test_params_missing_required_field(cli):
+    assert_clean_error(cli("params_missing_field"), "network.yaml",
+                       "The required field 'period' is missing")
+
+
+@case
+def params_wrong_type(d, ctx):
+    p = _write(d, "network.yaml", NETWORK_OK + "    verrokit: 5\n")
+    return Case(["compare", "Juva", "--network", p])
+
+
+def test_params_wrong_type(cli):
+    assert_clean_error(cli("params_wrong_type"), "network.yaml, line 5",
+                       "members[0].verrokit", "Expected a list", "found a number")
+
+
+@case
+def params_bad_period(d, ctx):
+    p = _write(d, "network.yaml", NETWORK_OK.replace("2023-2024", "2024-2023"))
+    return Case(["compare", "Juva", "--network", p])
+
+
+def test_params_period_that_ends_before_it_starts(cli):
+    assert_clean_error(cli("params_bad_period"), "line 2", "'period'",
+                       "The period ends (2023) before it starts (2024)")
+
+
+@case
+def params_empty(d, ctx):
+    p = _write(d, "network.yaml", "")
+    return Case(["report", "--members", "--params", p, "--out", str(d / "reports")])
+
+
+def test_params_file_empty(cli):
+    assert_clean_error(cli("params_empty"), "network.yaml", "The file is empty",
+                       "'name', 'period' and 'members'")
+
+
+@case
+def params_missing_file(d, ctx):
+    return Case(["compare", "Juva", "--network", str(d / "verkosto.yaml")])
+
+
+def test_params_file_that_does_not_exist(cli):
+    assert_clean_error(cli("params_missing_file"), "verkosto.yaml", "does not exist",
+                       "Give the path of the network YAML")
+
+
+# -- spreadsheets ----------------------------------------------------------------------------
+def _import(d: Path, text: str) -> Case:
+    return Case(["data", "import", _write(d, "juva.csv", text)])
+
+
+@case
+def sheet_missing_column(d, ctx):
+    return _import(d, "kunta;vuosi;indikaattori;lahde\n" f"Juva;2021;vaesto;{SOURCE}\n")
+
+
+def test_spreadsheet_missing_column(cli):
+    r = cli("sheet_missing_column")
+    assert_clean_error(r, "nothing was imported", "juva.csv, row 1, column 'arvo'",
+                       "missing column", "uso-aineistopohja.csv")
+    assert not (r.folder / "data" / "store").exists()
+
+
+@case
+def sheet_not_a_number(d, ctx):
+    return _import(d, HEADER + f"Juva;2021;5 887;vaesto;{SOURCE}\n"
+                   f"Juva;2022;viisi;vaesto;{SOURCE}\n")
+
+
+def test_spreadsheet_non_numeric_value(cli):
+    r = cli("sheet_not_a_number")
+    assert_clean_error(r, "1 problem; nothing was imported", "row 3, column 'arvo'",
+                       "'viisi' is not a number", "write e.g. 19,7 or 5887")
+    assert not (r.folder / "data" / "store").exists()  # not even the good row 2
+
+
+@case
+def sheet_duplicate_row(d, ctx):
+    return _import(d, HEADER + f"Juva;2021;5887;vaesto;{SOURCE}\n"
+                   f"Juva;2022;5769;vaesto;{SOURCE}\n178;2021;5887;vaesto;{SOURCE}\n")
+
+
+def test_spreadsheet_duplicated_row(cli):
+    r = cli("sheet_duplicate_row")
+    assert_clean_error(r, "juva.csv, row 4: duplicates row 2",
+                       "same indicator, municipality, year and category")
+    assert not (r.folder / "data" / "store").exists()
+
+
+@case
+def sheet_unknown_municipality(d, ctx):
+    return _import(d, HEADER + f"Juvaa;2021;5887;vaesto;{SOURCE}\n")
+
+
+def test_spreadsheet_unknown_municipality(cli):
+    r = cli("sheet_unknown_municipality")
+    assert_clean_error(r, "row 2, column 'kunta'", "Unknown municipality: 'Juvaa'",
+                       "Did you mean: Juva")
+    assert not (r.folder / "data" / "store").exists()
+
+
+@case
+def sheet_every_problem(d, ctx):
+    return _import(d, HEADER + f"Atlantis;2021;5887;vaesto;{SOURCE}\n"
+                   f"Juva;21;5887;vaesto;{SOURCE}\nJuva;2022;5769;vaeston;{SOURCE}\n"
+                   "Juva;2022;5769;vaesto;\n")
+
+
+def test_spreadsheet_reports_every_problem_at_once(cli):
+    r = cli("sheet_every_problem")
+    assert_clean_error(r, "4 problems; nothing was imported", "row 2, column 'kunta'",
+                       "row 3, column 'vuosi'", "row 4, column 'indikaattori'",
+                       "row 5, column 'lahde'")
+
+
+@case
+def sheet_not_a_spreadsheet(d, ctx):
+    (d / "juva.xlsx").write_bytes(b"PK\x03\x04 half of a zip file")  # a truncated download
+    return Case(["data", "import", str(d / "juva.xlsx")])
+
+
+def test_spreadsheet_that_is_not_one(cli):
+    r = cli("sheet_not_a_spreadsheet")
+    assert_clean_error(r, "juva.xlsx: cannot read the spreadsheet", "save it again as .xlsx")
+    assert not (r.folder / "data" / "store").exists()
+
+
+# -- damaged data files ----------------------------------------------------------------------
+def _snapshot_copy(d: Path) -> Path:
+    snap = d / "snapshot"
+    shutil.copytree(config.SNAPSHOT_DIR, snap)
+    return snap
+
+
+@case
+def snapshot_part_missing(d, ctx):
+    snap = _snapshot_copy(d)
+    (snap / "population.parquet").unlink()
+    return Case(["data", "get", "vaesto", "--kunta", "Juva", "--year", "2021"],
+                env={"USO_SNAPSHOT_DIR": str(snap)})
+
+
+def test_snapshot_file_missing(cli):
+    assert_clean_error(cli("snapshot_part_missing"), "snapshot", "is incomplete",
+                       "population.parquet", "MANIFEST.json", "uso snapshot build")
+
+
+@case
+def snapshot_truncated(d, ctx):
+    snap = _snapshot_copy(d)
+    vital = snap / "vital.parquet"
+    vital.write_bytes(vital.read_bytes()[:5000])
+    return Case(["compare", "Juva", "--indicator", "vaesto", "--network", "none"],
+                env={"USO_SNAPSHOT_DIR": str(snap)})
+
+
+def test_snapshot_file_truncated(cli):
+    assert_clean_error(cli("snapshot_truncated"), "The embedded snapshot is damaged",
+                       "vital.parquet", "Reinstall uso", "uso snapshot build")
+
+
+@case
+def snapshot_empty(d, ctx):
+    (d / "snapshot").mkdir()
+    return Case(["data", "get", "vaesto", "--kunta", "Juva"],
+                env={"USO_SNAPSHOT_DIR": str(d / "snapshot")})
+
+
+def test_snapshot_folder_empty(cli):
+    assert_clean_error(cli("snapshot_empty"), "The embedded snapshot is missing",
+                       "uso snapshot build")
+
+
+@case
+def local_store_corrupt(d, ctx):
+    store = d / "data" / "store"
+    store.mkdir(parents=True)
+    (store / "file-juva.parquet").write_bytes(b"PAR1 this is no parquet file")
+    return Case(["data", "get", "vaesto", "--kunta", "Juva", "--year", "2021"])
+
+
+def test_corrupt_local_store_file_is_reported_and_the_snapshot_used(cli):
+    r = cli("local_store_corrupt")
+    assert r.proc.returncode == 0 and "Traceback" not in r.out
+    assert "Väkiluku 31.12., Juva (178), 2021: 5\u00a0887\u00a0henkeä" in r.proc.stdout
+    warning = r.proc.stderr
+    assert warning.startswith("uso: warning: Cannot read store file")
+    assert "file-juva.parquet" in warning and "snapshot figures are used instead" in warning
+    assert "Delete the file" in warning
+    assert r.new_files == []
+
+
+@case
+def local_store_corrupt_compare(d, ctx):
+    local_store_corrupt(d, ctx)
+    return Case(["compare", "Juva", "--indicator", "vaesto", "--network", "none", "--json"])
+
+
+def test_corrupt_local_store_file_is_reported_by_compare(cli):
+    r = cli("local_store_corrupt_compare")
+    assert r.proc.returncode == 0 and "Traceback" not in r.out
+    assert "file-juva.parquet" in r.proc.stderr and "skipped" in r.proc.stderr
+    got = json.loads(r.proc.stdout)
+    assert got["kunta"] == "178" and got["value"] > 0 and "Tilastokeskus" in got["source"]
+
+
+@case
+def http_cache_corrupt(d, ctx):
+    cache = d / "cache"
+    cache.mkdir()
+    (cache / "http_cache.sqlite").write_bytes(b"SQLite format 3\x00" + b"\xff" * 4000)
+    return Case(["data", "refresh", "--indicators", "vaesto"],
+                env={"USO_PXWEB_URL": ctx.server_url + BASE})
+
+
+def test_corrupt_http_cache_is_moved_aside_and_the_refresh_works(cli):
+    r = cli("http_cache_corrupt")
+    assert r.proc.returncode == 0, r.out
+    assert "Traceback" not in r.out
+    assert "HTTP cache" in r.proc.stdout and "moved it aside" in r.proc.stdout
+    assert "1 of 1 indicator(s) refreshed" in r.proc.stdout
+    aside = [f for f in r.new_files if ".corrupt-" in f]
+    assert len(aside) == 1 and (r.folder / aside[0]).read_bytes().startswith(b"SQLite format")
+    rows = pd.read_parquet(r.folder / "data" / "store" / "live-vaesto.parquet")
+    got = dict(zip(rows["kunta"], rows["value"], strict=True))
+    assert got == {"049": 325716.0, "091": 694392.0, "092": 252956.0}
+
+
+# -- outputs that cannot be written ----------------------------------------------------------
+@case
+def out_below_a_file(d, ctx):
+    (d / "reports").write_text("a file, not a folder")
+    return Case(["report", "Juva", "--out", str(d / "reports" / "juva"),
+                 "--notebook", str(NB / "mini.ipynb")])
+
+
+def test_report_out_below_a_regular_file(cli):
+    assert_clean_error(cli("out_below_a_file"), "Cannot write into", "reports/juva",
+                       "Not a directory", "--out")
+
+
+@case
+def template_out_below_a_file(d, ctx):
+    (d / "pohjat").write_text("a file, not a folder")
+    return Case(["data", "template", "--out", str(d / "pohjat" / "pohja.xlsx")])
+
+
+def test_template_out_below_a_regular_file(cli):
+    assert_clean_error(cli("template_out_below_a_file"), "Cannot write", "pohja.xlsx",
+                       "Not a directory", "--out")
+
+
+@case
+def import_store_below_a_file(d, ctx):
+    (d / "data").write_text("a file, not a folder")
+    return _import(d, HEADER + f"Juva;2021;5887;vaesto;{SOURCE}\n")
+
+
+def test_import_into_a_store_that_cannot_be_written(cli):
+    assert_clean_error(cli("import_store_below_a_file"), "Cannot write",
+                       "file-juva.parquet", "nothing was written", "USO_DATA_DIR")
+
+
+def read_only(folder: Path) -> Path | None:
+    """A folder nobody may write into, root included: read-only mode for a normal user, the
+    immutable attribute for root (CI runs as root, and chmod does not stop root). None where
+    the file system cannot do it; :func:`writable_again` undoes it."""
+    ro = folder / "readonly"
+    ro.mkdir()
+    if os.geteuid() != 0:
+        ro.chmod(0o555)
+        return ro
+    chattr = shutil.which("chattr")
+    if chattr and subprocess.run([chattr, "+i", str(ro)], capture_output=True).returncode == 0:
+        return ro
+    return None
+
+
+def writable_again(base: Path) -> None:
+    for ro in base.glob("*/readonly"):
+        if os.geteuid() != 0:
+            ro.chmod(0o755)
+        else:
+            subprocess.run([shutil.which("chattr") or "chattr", "-i", str(ro)],
+                           capture_output=True)
+
+
+def _needs_read_only(r: Ran) -> None:
+    if r.proc is None:
+        pytest.skip("this file system cannot make a folder read-only for root (chattr +i)")
+
+
+@case
+def report_out_read_only(d, ctx):
+    ro = read_only(d)
+    return ro and Case(["report", "Juva", "--out", str(ro / "reports"), "--notebook",
+                        str(NB / "mini.ipynb")])
+
+
+def test_report_out_in_a_read_only_folder(cli):
+    r = cli("report_out_read_only")
+    _needs_read_only(r)
+    assert_clean_error(r, "Cannot write into", "readonly/reports", "--out")
+
+
+@case
+def template_out_read_only(d, ctx):
+    ro = read_only(d)
+    return ro and Case(["data", "template", "--out", str(ro / "pohja.xlsx")])
+
+
+def test_template_into_a_read_only_folder(cli):
+    r = cli("template_out_read_only")
+    _needs_read_only(r)
+    assert_clean_error(r, "Cannot write", "readonly/pohja.xlsx", "--out")
+
+
+class _FailingOs:
+    """``os`` for :func:`uso_lib.render.atomic_write` whose file writes fail after half the
+    bytes, as a full disk or a revoked permission does."""
+
+    def __init__(self, error: OSError) -> None:
+        self.error = error
+
+    def __getattr__(self, name):
+        return getattr(os, name)
+
+    def fdopen(self, fd, mode="r", *a, **kw):
+        fh = os.fdopen(fd, mode, *a, **kw)
+        error = self.error
+
+        class Half:
+            def __enter__(self):
+                return self
+
+            def __exit__(self, *exc):
+                fh.close()
+
+            def write(self, data):
+                fh.write(data[: len(data) // 2])
+                fh.flush()
+                raise error
+        return Half()
+
+
+def _write_fails(monkeypatch, error: OSError) -> None:
+    monkeypatch.setattr(render, "os", _FailingOs(error))
+
+
+def test_report_write_permission_denied_in_process(tmp_path, monkeypatch):
+    old = "<html><body>Juva, edellinen raportti</body></html>"
+    (tmp_path / "178-juva.html").write_text(old, encoding="utf-8")
+    _write_fails(monkeypatch, PermissionError(errno.EACCES, "Permission denied"))
+    with pytest.raises(OutputError) as info:
+        render.atomic_write(tmp_path / "178-juva.html", "<html>" + "uusi " * 1000 + "</html>")
+    assert "Cannot write" in str(info.value) and "Permission denied" in str(info.value)
+    assert "nothing was left behind" in str(info.value) and "permissions" in str(info.value)
+    monkeypatch.undo()
+    assert [p.name for p in tmp_path.iterdir()] == ["178-juva.html"]
+    assert (tmp_path / "178-juva.html").read_text(encoding="utf-8") == old
+
+
+def test_report_disk_full_in_process(tmp_path, monkeypatch):
+    old = "<html><body>Juva, edellinen raportti</body></html>"
+    (tmp_path / "178-juva.html").write_text(old, encoding="utf-8")
+    _write_fails(monkeypatch, OSError(errno.ENOSPC, "No space left on device"))
+    with pytest.raises(OutputError, match="No space left on device") as info:
+        render.atomic_write(tmp_path / "178-juva.html", b"<html>" + b"x" * 100_000)
+    assert "free disk space" in str(info.value)
+    monkeypatch.undo()
+    assert [p.name for p in tmp_path.iterdir()] == ["178-juva.html"]  # no temporary file
+    assert (tmp_path / "178-juva.html").read_text(encoding="utf-8") == old  # old one intact
+
+
+def _sheet(tmp_path: Path, rows: str) -> Path:
+    p = tmp_path / "juva.csv"
+    p.write_text(HEADER + rows, encoding="utf-8")
+    return p
+
+
+def _half_parquet(error: OSError):
+    real = pd.DataFrame.to_parquet
+
+    def write(self, path, *a, **kw):
+        real(self, path, *a, **kw)
+        Path(path).write_bytes(Path(path).read_bytes()[:100])  # half a file on disk ...
+        raise error  # ... when the disk fills up
+    return write
+
+
+def test_import_disk_full_keeps_the_earlier_import(tmp_path, monkeypatch):
+    st = Store("local", local_dir=tmp_path / "store")
+    files.import_file(_sheet(tmp_path, f"Juva;2021;5887;vaesto;{SOURCE}\n"), store=st)
+    monkeypatch.setattr(pd.DataFrame, "to_parquet",
+                        _half_parquet(OSError(errno.ENOSPC, "No space left on device")))
+    sheet = _sheet(tmp_path, f"Juva;2021;5887;vaesto;{SOURCE}\nJuva;2022;5769;vaesto;{SOURCE}\n")
+    with pytest.raises(OutputError, match="No space left on device") as info:
+        files.import_file(sheet, store=st)
+    assert "earlier file of that name is unchanged" in str(info.value)
+    monkeypatch.undo()
+    assert [p.name for p in (tmp_path / "store").iterdir()] == ["file-juva.parquet"]
+    kept = pd.read_parquet(tmp_path / "store" / "file-juva.parquet")
+    assert kept["year"].tolist() == [2021] and kept["value"].tolist() == [5887.0]
+
+
+def test_import_permission_denied_in_process(tmp_path, monkeypatch):
+    st = Store("local", local_dir=tmp_path / "store")
+    monkeypatch.setattr(pd.DataFrame, "to_parquet",
+                        _half_parquet(PermissionError(errno.EACCES, "Permission denied")))
+    with pytest.raises(OutputError, match="Permission denied") as info:
+        files.import_file(_sheet(tmp_path, f"Juva;2021;5887;vaesto;{SOURCE}\n"), store=st)
+    assert "USO_DATA_DIR" in str(info.value)
+    assert list((tmp_path / "store").iterdir()) == []
+
+
+# -- a template notebook that raises in one cell ---------------------------------------------
+@case
+def notebook_raises(d, ctx):
+    return Case(["report", "Juva", "Imatra", "--out", str(d / "reports"), "--notebook",
+                 str(NB / "faults.ipynb"), "--workers", "1", "--timeout", "120"],
+                env={"USO_TEST_FAULTS": json.dumps({"153": "raise"})})
+
+
+def test_notebook_cell_raising_is_named_and_the_batch_continues(cli):
+    r = cli("notebook_raises")
+    assert r.proc.returncode == 1, r.out
+    assert "Traceback" not in r.out
+    line = next(ln for ln in r.proc.stdout.splitlines() if ln.startswith("153"))
+    assert "Imatra" in line and "FAILED (error)" in line
+    assert "cell 5" in line and "ZeroDivisionError: division by zero" in line
+    assert "1 rendered, 1 failed" in r.proc.stdout
+    reports = sorted(f for f in r.new_files if f.startswith("reports/"))
+    assert "reports/178-juva.html" in reports and "reports/index.html" in reports
+    assert not any("153" in f for f in reports)  # nothing of Imatra's report
+    assert not any(f.endswith(".tmp") for f in reports)
+    manifest = json.loads((r.folder / "reports" / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["reports"]["153-imatra"]["cell"] == 5
+
+
+# -- PxWeb and Sotkanet answers (library, against the local server) --------------------------
+@pytest.fixture
+def doc(raw_dir):
+    return json.loads((raw_dir / "statfin/api_examples/api-query-three-cities.json")
+                      .read_text(encoding="utf-8"))
+
+
+def _client(name: str, url: str, **kw) -> HttpClient:
+    return HttpClient(name, url, sleep=lambda s: None, backoff=0.0,
+                      limiter=RateLimiter(1000, 1), cache=HttpCache(), **kw)
+
+
+def _refresh_pxweb(tmp_path, doc, reply, **client_kw):
+    """``uso data refresh --indicators vaesto`` with the data POST answered by ``reply``."""
+    with httpfake.FakeServer() as srv:
+        srv.route("GET", BASE + "/", httpfake.Reply(json=LIMITS), query="config")
+        srv.route("GET", TABLE, httpfake.Reply(json=metadata_of(doc)))
+        srv.route("POST", TABLE, reply)
+        client = _client("PxWeb", srv.url + BASE, **client_kw)
+        st = Store("local", local_dir=tmp_path / "store")
+        report = refresh.refresh(["vaesto"], store=st,
+                                 services=refresh.make_services(clients={"pxweb": client}))
+        posts = len(srv.calls("POST", TABLE))
+    assert report.all_failed and not report.written
+    assert not (tmp_path / "store").exists()  # nothing written, not even an empty file
+    [res] = report.results
+    assert res.indicator == "vaesto" and "PxWeb table StatFin/11re" in res.error
+    return res.error, posts
+
+
+def test_pxweb_400(tmp_path, doc):
+    err, posts = _refresh_pxweb(tmp_path, doc,
+                                httpfake.Reply(400, json={"error": "Bad request"}))
+    assert "HTTP 400" in err and "renamed" in err and "catalogue definition" in err
+    assert posts == 1  # a client error is not retried
+
+
+def test_pxweb_403(tmp_path, doc):
+    err, posts = _refresh_pxweb(tmp_path, doc, httpfake.Reply(403, body="Forbidden"))
+    assert "HTTP 403" in err and "refused access" in err and "try again later" in err
+    assert posts == 1
+
+
+def test_pxweb_429_repeatedly(tmp_path, doc):
+    err, posts = _refresh_pxweb(tmp_path, doc, httpfake.Reply(
+        429, json={"error": "Too many requests"}, headers={"Retry-After": "2"}))
+    assert "HTTP 429" in err and "after 4 attempts" in err
+    assert "no cached copy" in err and "wait a few minutes" in err
+    assert posts == 4
+
+
+def test_pxweb_500(tmp_path, doc):
+    err, posts = _refresh_pxweb(tmp_path, doc, httpfake.Reply(500, json={"error": "boom"}))
+    assert "HTTP 500" in err and "after 4 attempts" in err and "try again" in err
+    assert posts == 4
+
+
+def test_pxweb_time_out(tmp_path, doc):
+    def slow(rec):
+        time.sleep(1.0)
+        return httpfake.Reply(json=doc)
+    err, posts = _refresh_pxweb(tmp_path, doc, slow, read_timeout=0.2)
+    assert "no answer from 127.0.0.1" in err and "within 0.2 s" in err
+    assert "after 4 attempts" in err and "Check the network connection" in err
+
+
+def test_pxweb_html_instead_of_json(tmp_path, doc):
+    err, _ = _refresh_pxweb(tmp_path, doc, httpfake.Reply(
+        body="<html><body><h1>Huoltokatko</h1></body></html>",
+        headers={"Content-Type": "text/html"}))
+    assert "not valid JSON" in err and "<html><body><h1>Huoltokatko" in err
+    assert "try again later" in err
+
+
+def test_pxweb_truncated_json(tmp_path, doc):
+    err, _ = _refresh_pxweb(tmp_path, doc, httpfake.Reply(body=json.dumps(doc)[:300]))
+    assert "not valid JSON" in err and "character" in err and "at at" not in err
+
+
+def test_pxweb_jsonstat_with_wrong_size(tmp_path, doc):
+    err, _ = _refresh_pxweb(tmp_path, doc, httpfake.Reply(json={**doc, "size": [5, 1, 1, 1, 1]}))
+    assert "has 3 cells, its size says 5" in err and "none of it is used" in err
+
+
+def test_pxweb_jsonstat_with_size_of_wrong_length(tmp_path, doc):
+    err, _ = _refresh_pxweb(tmp_path, doc, httpfake.Reply(json={**doc, "size": [3, 1]}))
+    assert "'id' and 'size' do not match" in err and "5 dimensions but 2 sizes" in err
+
+
+def test_pxweb_decode_refuses_wrong_size_directly(doc):
+    with pytest.raises(SourceError, match=r"11re: the json-stat2 answer has 3 cells"):
+        pxweb.decode({**doc, "size": [2, 1, 1, 1, 1]}, what="11re")
+
+
+@pytest.fixture
+def sotka_regions(raw_dir):
+    return json.loads((raw_dir / SOTKA / "SotkaRegions.json").read_text(encoding="utf-8"))
+
+
+def _refresh_sotkanet(tmp_path, regions_doc, data_reply):
+    """``uso data refresh --indicators syrjaytymisriski_nuoret`` (Sotkanet 3219)."""
+    with httpfake.FakeServer() as srv:
+        srv.route("GET", "/rest/1.1/regions", httpfake.Reply(json=regions_doc))
+        srv.route("GET", "/rest/1.1/indicators/3219", httpfake.Reply(json={
+            "id": 3219, "range": {"start": 2019, "end": 2023}}))
+        srv.route("GET", "/rest/1.1/json", data_reply)
+        client = _client("Sotkanet", srv.url + "/rest/1.1")
+        st = Store("local", local_dir=tmp_path / "store")
+        report = refresh.refresh(["syrjaytymisriski_nuoret"], store=st,
+                                 services=refresh.make_services(clients={"sotkanet": client}))
+        calls = srv.calls("GET", "/rest/1.1/json")
+    assert report.all_failed and not report.written
+    assert not (tmp_path / "store").exists()
+    [res] = report.results
+    return res.error, calls
+
+
+def test_sotkanet_403(tmp_path, sotka_regions):
+    err, calls = _refresh_sotkanet(tmp_path, sotka_regions, httpfake.Reply(403, body="Forbidden"))
+    assert "Sotkanet indicator 3219" in err and "HTTP 403" in err and "refused access" in err
+    assert len(calls) == 1
+
+
+def test_sotkanet_empty_list(tmp_path, sotka_regions):
+    err, calls = _refresh_sotkanet(tmp_path, sotka_regions, httpfake.Reply(json=[]))
+    assert err == "the answer held no municipal figures"
+    # the all-genders fallback was tried before giving up
+    assert [c.params.get("genders") for c in calls] == [["total"], None]
+    assert calls[0].params["years"] == ["2019", "2020", "2021", "2022", "2023"]
