@@ -805,6 +805,23 @@ def test_report_disk_full_in_process(tmp_path, monkeypatch):
     assert (tmp_path / "178-juva.html").read_text(encoding="utf-8") == old  # old one intact
 
 
+def test_batch_disk_full_keeps_the_previous_reports(tmp_path, monkeypatch):
+    from uso_lib import batch
+
+    out = tmp_path / "reports"
+    options = batch.Options(out=out, notebook=NB / "mini.ipynb", workers=1, force=True,
+                            timeout=120, progress=False)
+    assert batch.run(batch.plan_targets(["Juva"]), options).exit_code == 0
+    before = {p.name: p.read_bytes() for p in out.iterdir()}
+    assert "178-juva.html" in before and "178-juva-liite.csv" in before
+    _write_fails(monkeypatch, OSError(errno.ENOSPC, "No space left on device"))
+    with pytest.raises(OutputError, match="No space left on device") as info:
+        batch.run(batch.plan_targets(["Juva"]), options)  # --force: everything is rewritten
+    assert "nothing was left behind" in str(info.value)
+    monkeypatch.undo()
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == before  # no file touched
+
+
 def _sheet(tmp_path: Path, rows: str) -> Path:
     p = tmp_path / "juva.csv"
     p.write_text(HEADER + rows, encoding="utf-8")
