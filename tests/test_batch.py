@@ -302,3 +302,31 @@ def test_dask_cluster_renders_with_the_same_manifest(tmp_path):
                 assert ed["file_hashes"][name] == digest, name
     assert md["run"]["scheduler"] == cluster.scheduler_address and md["run"]["workers"] == 2
     assert (remote / "index.html").is_file()
+
+
+def test_out_must_be_a_writable_folder(tmp_path):
+    not_a_dir = tmp_path / "reports"
+    not_a_dir.write_text("x")
+    r = run_uso("report", "Juva", "--out", str(not_a_dir), "--notebook",
+                str(NB / "mini.ipynb"))
+    assert r.returncode == 2 and "Cannot write into" in r.stderr and "--out" in r.stderr
+    assert "Traceback" not in r.stderr
+
+
+def test_one_run_at_a_time_per_folder(tmp_path):
+    from uso_lib import batch
+
+    out = tmp_path / "reports"
+    with batch._locked(out):
+        r = run_uso("report", "Juva", "--out", str(out), "--notebook", str(NB / "mini.ipynb"))
+    assert r.returncode == 2 and "Another `uso report` run is writing into" in r.stderr
+    assert not list(out.glob("*.html"))
+
+
+def test_damaged_manifest_means_render_again(tmp_path):
+    from uso_lib import batch
+
+    (tmp_path / "manifest.json").write_text('{"format": 1, "reports": {"178-juva": {"st')
+    manifest, warning = batch.read_manifest(tmp_path)
+    assert manifest["reports"] == {} and "could not be read" in warning
+    assert "every report is rendered again" in warning

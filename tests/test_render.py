@@ -65,6 +65,7 @@ def test_report_is_one_clean_finnish_page(juva):
     # images are embedded, nothing is fetched from elsewhere
     imgs = soup.find_all("img")
     assert imgs and all(i["src"].startswith("data:image/png;base64,") for i in imgs)
+    assert all(i["alt"] == "Kuvio" for i in imgs)  # not nbconvert's English stand-in
     for tag in soup.find_all(["script", "link", "img", "iframe"]):
         assert not re.match(r"^(https?:)?//", tag.get("src") or tag.get("href") or "")
     assert "@media print" in soup.style.string

@@ -24,6 +24,7 @@ and keeps ``<out>/manifest.json`` and ``<out>/index.html`` up to date:
 from __future__ import annotations
 
 import contextlib
+import contextvars
 import hashlib
 import json
 import os
@@ -43,7 +44,7 @@ import yaml
 
 from uso_lib import __version__, config, regions
 from uso_lib import params as params_mod
-from uso_lib.errors import ParamsError, UsoError
+from uso_lib.errors import OutputError, ParamsError, UsoError
 from uso_lib.kernels import KernelStartError, WarmKernel, notebook_imports
 from uso_lib.regions import Municipality
 from uso_lib.render import (
@@ -176,7 +177,18 @@ def _notebook(job: Job):
 
 def run_job(job: Job) -> Outcome:
     """Render one report and return it in memory; never raises. Runs in a local worker thread
-    or on a Dask worker. A dead kernel is replaced and the report retried once."""
+    or on a Dask worker. A dead kernel is replaced and the report retried once.
+
+    The kernel client runs on an event loop that jupyter_core keeps in a context variable; a
+    Dask worker may hand its threads copies of one context, so each thread gets a context of
+    its own (kept with its warm kernel), or two threads would share one loop."""
+    ctx = getattr(_tls, "context", None)
+    if ctx is None:
+        ctx = _tls.context = contextvars.Context()
+    return ctx.run(_run_job, job)
+
+
+def _run_job(job: Job) -> Outcome:
     out = Outcome(job.key, job.kunta, job.name, "failed", worker=_worker_id())
     start = time.perf_counter()
     try:
@@ -422,13 +434,9 @@ def plan_targets(names: Sequence[str] = (), *, members: bool = False, everyone: 
         chosen = sorted(reg, key=lambda m: m.code)
     if members:
         if network is None or network.network is None:
-            if network is not None and network.problems:
-                chosen += []  # every entry failed; they are reported below
-            else:
-                raise ParamsError("--members needs the network file (params/network.yaml); "
-                                  "give it with --params FILE.")
-        else:
-            chosen += [mb.kunta for mb in network.network.members]
+            raise ParamsError("--members needs the network file (params/network.yaml); "
+                              "give it with --params FILE.")
+        chosen += [mb.kunta for mb in network.network.members]
     chosen += [regions.lookup(n) for n in names]
     bad = {p.kunta.code: p for p in (network.problems if network else []) if p.kunta}
     out: list[Target] = []
@@ -541,8 +549,12 @@ def _locked(out: Path):
     except ImportError:  # Windows: no advisory locks; runs are expected not to overlap
         yield
         return
-    out.mkdir(parents=True, exist_ok=True)
-    fh = open(out / LOCK, "a+")
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        fh = open(out / LOCK, "a+")
+    except OSError as exc:
+        raise OutputError(f"Cannot write into {out}: {exc.strerror or exc}",
+                          hint="Give a writable folder with --out.") from None
     try:
         try:
             fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -671,7 +683,6 @@ def _run_dask(jobs: list[Job], scheduler: str, progress: _Progress,
             except Exception as exc:  # the worker process was lost (several times)
                 o = Outcome(job.key, job.kunta, job.name, "failed", reason="worker",
                             error=f"the Dask worker was lost: {type(exc).__name__}: {exc}")
-            progress.started(job)
             deliver(o)
         return nthreads
     finally:

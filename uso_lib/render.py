@@ -14,6 +14,7 @@ one, never half of one, also when the process is killed.
 
 from __future__ import annotations
 
+import logging
 import math
 import os
 import re
@@ -42,6 +43,7 @@ from uso_lib.kernels import KernelStartError, WarmKernel, notebook_imports
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 HIDDEN_TAGS = ("injected-parameters", "parameters")
 TITLE_PREFIX = "Tilanneanalyysi"
+NBCONVERT_ALT = "No description has been provided for this image"
 
 
 class RenderError(UsoError):
@@ -181,9 +183,11 @@ _local = threading.local()
 def _exporter() -> HTMLExporter:
     """One exporter per thread (nbconvert exporters keep state while they run)."""
     if getattr(_local, "exporter", None) is None:
+        log = logging.getLogger("uso.render.nbconvert")  # its alt-text notices are noise here
+        log.setLevel(logging.ERROR)
         exp = HTMLExporter(template_name="basic", exclude_input=True,
                            exclude_input_prompt=True, exclude_output_prompt=True,
-                           embed_images=True)
+                           embed_images=True, log=log)
         exp.register_preprocessor(_DropNoise(), enabled=True)
         _local.exporter = exp
     return _local.exporter
@@ -206,6 +210,8 @@ def _structure(body: str) -> tuple[BeautifulSoup, list[dict]]:
     soup = BeautifulSoup(body, "html.parser")
     for tag in soup.find_all(class_="celltag_parameters"):  # empty shell of the hidden cell
         tag.decompose()
+    for img in soup.find_all("img", alt=NBCONVERT_ALT):  # nbconvert's English stand-in
+        img["alt"] = "Kuvio"
     headings = soup.find_all(["h1", "h2", "h3"])
     used: set[str] = {t["id"] for t in soup.find_all(id=True) if t not in headings}
     used.add("toc-title")
