@@ -177,3 +177,27 @@ def test_notebook_imports_are_found():
     nb = render.read_notebook(NB / "leak.ipynb")
     mods = notebook_imports(nb)
     assert {"matplotlib", "matplotlib.pyplot", "numpy", "pandas", "logging"} <= set(mods)
+
+
+def test_parameter_cells_are_dropped_even_with_output():
+    import nbformat
+    from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
+
+    cells = [new_code_cell('kunta = "Juva"', outputs=[new_output("stream", text="P-TEMPLATE")]),
+             new_code_cell('kunta = "Tornio"',
+                           outputs=[new_output("stream", text="P-INJECTED")]),
+             new_markdown_cell("## Väestö"),
+             new_code_cell("print(1)", outputs=[new_output("stream", text="NÄKYY"),
+                                                new_output("stream", name="stderr",
+                                                           text="VAROITUS")])]
+    cells[0].metadata["tags"] = ["parameters"]
+    cells[1].metadata["tags"] = ["injected-parameters"]
+    nb = nbformat.from_dict(new_notebook(cells=cells))
+    html = render.to_html(nb, title="Tilanneanalyysi: Juva")
+    assert "NÄKYY" in html
+    for hidden in ("P-TEMPLATE", "P-INJECTED", "VAROITUS", 'kunta = "'):
+        assert hidden not in html
+    # no h1 in the notebook: the page supplies the title
+    soup = BeautifulSoup(html, "html.parser")
+    assert soup.find("h1").get_text() == "Tilanneanalyysi: Juva"
+    assert [a["href"] for a in soup.find("nav").find_all("a")] == ["#Väestö"]

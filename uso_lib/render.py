@@ -161,11 +161,14 @@ def execute(nb: nbformat.NotebookNode, kernel: WarmKernel, *, workdir: str | os.
 
 # -- HTML out -----------------------------------------------------------------------------
 class _DropNoise(Preprocessor):
-    """Removes stderr streams (warnings, log lines) and code cells left without output."""
+    """Removes the parameter cells (the template's and papermill's injected one, whatever
+    they print), stderr streams (warnings, log lines) and code cells left without output."""
 
     def preprocess(self, nb, resources):
         cells = []
         for cell in nb.cells:
+            if set(cell.metadata.get("tags", [])) & set(HIDDEN_TAGS):
+                continue
             if cell.cell_type == "code":
                 cell.outputs = [o for o in cell.get("outputs", [])
                                 if not (o.get("output_type") == "stream"
@@ -208,8 +211,6 @@ def _structure(body: str) -> tuple[BeautifulSoup, list[dict]]:
     itself still resolve; one without an id, or with a taken one, gets a readable new one) and
     collect the table of contents from the h2/h3 headings."""
     soup = BeautifulSoup(body, "html.parser")
-    for tag in soup.find_all(class_="celltag_parameters"):  # empty shell of the hidden cell
-        tag.decompose()
     for img in soup.find_all("img", alt=NBCONVERT_ALT):  # nbconvert's English stand-in
         img["alt"] = "Kuvio"
     headings = soup.find_all(["h1", "h2", "h3"])
