@@ -380,7 +380,11 @@ def plan_network(path: str | os.PathLike | None) -> NetworkPlan:
     except (OSError, UnicodeDecodeError) as exc:
         raise ParamsError(f"The file cannot be read as UTF-8 text: {exc}",
                           file=str(path)) from None
-    raw = yaml.safe_load(text) if text.strip() else None
+    try:
+        raw = yaml.safe_load(text) if text.strip() else None
+    except yaml.YAMLError:  # syntax, or a tag that would build objects: said by the parser
+        raw = None
+        params_mod.parse_network(text, source=str(path), path=path)  # raises a ParamsError
     raw_members = raw.get("members") if isinstance(raw, dict) else None
     problems: list[MemberProblem] = []
     remaining = list(range(len(raw_members))) if isinstance(raw_members, list) else []
