@@ -37,6 +37,7 @@ reports: setup
 	$(BIN)/uso report --members
 
 test: setup-test
+	$(BIN)/ruff check uso_lib tests benchmarks
 	$(BIN)/python -m pytest
 
 lab: setup
