@@ -820,6 +820,8 @@ def test_batch_disk_full_keeps_the_previous_reports(tmp_path, monkeypatch):
     assert "nothing was left behind" in str(info.value)
     monkeypatch.undo()
     assert {p.name: p.read_bytes() for p in out.iterdir()} == before  # no file touched
+    # the stopped run leaves no stop flag behind for the next jobs of this process
+    assert not batch._STOPPING.is_set()
 
 
 def _sheet(tmp_path: Path, rows: str) -> Path:

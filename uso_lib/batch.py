@@ -781,6 +781,10 @@ def run(targets: Sequence[Target], options: Options, network: NetworkPlan | None
             raise
         finally:
             progress.close()
+            # the stop flag belongs to this run: leaving it set would make every later job run
+            # in this process (a Dask worker thread of the same process, a notebook calling
+            # batch.run again) report "interrupted" without trying
+            _STOPPING.clear()
             if in_main:
                 signal.signal(signal.SIGTERM, previous)
             run_info.update(finished=_now(), rendered=sum(o.ok for o in outcomes),
