@@ -24,6 +24,20 @@ def raw_dir() -> Path:
     return RAW
 
 
+@pytest.fixture(scope="session")
+def keyfigures_store(raw_dir, tmp_path_factory):
+    """A store built here from the raw files by the project's own builders (population and
+    the key figures), so that comparison tests check the builders' output, not a committed
+    file; built once per session."""
+    from uso_lib.snapshot import keyfigures, population
+    from uso_lib.store import Store, normalize, write_parquet
+
+    snap = tmp_path_factory.mktemp("keyfigures-snapshot")
+    for name, mod in (("keyfigures", keyfigures), ("population", population)):
+        write_parquet(normalize(mod.build(raw_dir)), snap / f"{name}.parquet")
+    return Store("snapshot", snapshot_dir=snap)
+
+
 @pytest.fixture(autouse=True)
 def _isolated_user_dirs(tmp_path_factory, monkeypatch):
     """Never let a test read or write the developer's own store or cache."""

@@ -18,7 +18,7 @@ import pytest
 from uso_lib import compare
 from uso_lib.catalog import Indicator
 from uso_lib.errors import NoData
-from uso_lib.store import Store, normalize, write_parquet
+from uso_lib.store import Store
 
 VAESTO = Indicator(id="vaesto", theme="vaestokehitys", row="1", label="Väkiluku",
                    unit="henkeä", decimals=0, polarity="neutral", kind="count", weight=None)
@@ -33,14 +33,8 @@ NETWORK10 = {"Juva": 5887, "Eurajoki": 9334, "Imatra": 25655, "Tornio": 21333,
 
 
 @pytest.fixture(scope="module")
-def store(raw_dir, tmp_path_factory) -> Store:
-    from uso_lib.snapshot import keyfigures, population
-
-    snap = tmp_path_factory.mktemp("snapshot")
-    for mod in (keyfigures, population):
-        write_parquet(normalize(mod.build(raw_dir)), snap / f"{mod.__name__.split('.')[-1]}"
-                                                           ".parquet")
-    return Store("snapshot", snapshot_dir=snap)
+def store(keyfigures_store) -> Store:
+    return keyfigures_store
 
 
 def test_juva_population_and_ten_municipality_mean(store):

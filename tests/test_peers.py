@@ -10,18 +10,12 @@ import pytest
 
 from uso_lib import peers, regions
 from uso_lib.errors import ParamsError, UnknownMunicipality
-from uso_lib.store import Store, normalize, write_parquet
+from uso_lib.store import Store
 
 
 @pytest.fixture(scope="module")
-def store(raw_dir, tmp_path_factory) -> Store:
-    from uso_lib.snapshot import keyfigures, population
-
-    snap = tmp_path_factory.mktemp("snapshot")
-    for mod in (keyfigures, population):
-        write_parquet(normalize(mod.build(raw_dir)), snap / f"{mod.__name__.split('.')[-1]}"
-                                                           ".parquet")
-    return Store("snapshot", snapshot_dir=snap)
+def store(keyfigures_store) -> Store:
+    return keyfigures_store
 
 
 def test_suggest_nine_for_juva(store):

@@ -9,7 +9,7 @@ import pytest
 
 from uso_lib import compare, fmt, text
 from uso_lib.catalog import Indicator
-from uso_lib.store import Store, normalize, write_parquet
+from uso_lib.store import Store
 
 NBSP = "\u00a0"
 MINUS = "\u2212"
@@ -31,14 +31,8 @@ TERTIARY = Indicator(id="korkea_aste_osuus", theme="elinvoima", row="11",
 
 
 @pytest.fixture(scope="module")
-def store(raw_dir, tmp_path_factory) -> Store:
-    from uso_lib.snapshot import keyfigures, population
-
-    snap = tmp_path_factory.mktemp("snapshot")
-    for mod in (keyfigures, population):
-        write_parquet(normalize(mod.build(raw_dir)), snap / f"{mod.__name__.split('.')[-1]}"
-                                                           ".parquet")
-    return Store("snapshot", snapshot_dir=snap)
+def store(keyfigures_store) -> Store:
+    return keyfigures_store
 
 
 def test_finnish_number_formats():
