@@ -581,6 +581,20 @@ def change(tab: Table, kunta: str, start: int, end: int,
 IndicatorLike = str | catalog_mod.Indicator
 
 
+def _inputs(indicator: IndicatorLike, kunta: object, store: StoreLike, category: str
+            ) -> tuple[Store, catalog_mod.Indicator, regions.Municipality, Table]:
+    """The store, the indicator, the municipality and the country-wide table that a ranking
+    or a series needs; no table is a NoData that says how to get the figures."""
+    st = get_store(store)
+    ind = indicator_def(indicator)
+    m = regions.lookup(kunta)
+    tab = table(ind.id, st, category)
+    if tab is None:
+        raise NoData(f"The store has no data for {ind.id!r} ({ind.label}).",
+                     hint=ind.how_to_get)
+    return st, ind, m, tab
+
+
 def indicator_def(indicator: IndicatorLike) -> catalog_mod.Indicator:
     """A catalogue definition from an id (or an Indicator passed through, for ad-hoc use)."""
     if isinstance(indicator, catalog_mod.Indicator):
@@ -652,13 +666,7 @@ def ranking(indicator: IndicatorLike, kunta: object, members: Iterable[object], 
     group_mean (the plain mean of ``members`` with data, the municipality excluded unless it is
     listed). Missing values come last with rank <NA>. ``attrs``: mean, mean_label, year,
     n_missing, label, unit, decimals, polarity, rank_basis, source."""
-    st = get_store(store)
-    ind = indicator_def(indicator)
-    m = regions.lookup(kunta)
-    tab = table(ind.id, st, category)
-    if tab is None:
-        raise NoData(f"The store has no data for {ind.id!r} ({ind.label}).",
-                     hint=ind.how_to_get)
+    st, ind, m, tab = _inputs(indicator, kunta, store, category)
     y = resolve_year(tab, year, strict=True)
     codes = resolve_codes(members)
     allc = [m.code] + [c for c in codes if c != m.code]
@@ -704,13 +712,7 @@ def series_frame(indicator: IndicatorLike, kunta: object, groups: Sequence[Group
     With ``base_year`` every column is indexed to 100 at that year; a group's index follows
     the members with data in both the base year and the year, so a member entering or leaving
     the data does not make the line jump."""
-    st = get_store(store)
-    ind = indicator_def(indicator)
-    m = regions.lookup(kunta)
-    tab = table(ind.id, st, category)
-    if tab is None:
-        raise NoData(f"The store has no data for {ind.id!r} ({ind.label}).",
-                     hint=ind.how_to_get)
+    st, ind, m, tab = _inputs(indicator, kunta, store, category)
     vals = tab.values
     if years is not None:
         vals = vals.reindex([int(y) for y in years])
