@@ -404,6 +404,18 @@ def choropleth(values: pd.Series | pd.DataFrame, *, highlight: object = None,
     return fig
 
 
+def _region_context(code, peers, level: str):
+    """The municipality's code, its peers' codes (without itself), the polygons and the code
+    of its region at ``level`` -- what the regional and locator maps both start from."""
+    if level not in ("maakunta", "seutukunta", "hyvinvointialue"):
+        raise ParamsError(f"unknown region level {level!r}; use maakunta, seutukunta or "
+                          "hyvinvointialue", field="level")
+    hi = _code(code)
+    peer_codes = [c for c in _codes(peers) if c != hi]
+    gdf = geo.municipalities()
+    return hi, peer_codes, gdf, gdf.at[hi, f"{level}_code"]
+
+
 def regional(code: object, values: pd.Series | pd.DataFrame | None = None, *,
              peers: Iterable[object] = (), level: str = "maakunta",
              label: str | Iterable[object] | None = "region", title: str | None = None,
@@ -419,13 +431,7 @@ def regional(code: object, values: pd.Series | pd.DataFrame | None = None, *,
     :func:`choropleth` (so the colours mean the same on both maps); municipalities outside the
     region are faded. ``label``: ``"region"`` (the region's municipalities and the peers),
     a list of codes, or None (only the municipality)."""
-    if level not in ("maakunta", "seutukunta", "hyvinvointialue"):
-        raise ParamsError(f"unknown region level {level!r}; use maakunta, seutukunta or "
-                          "hyvinvointialue", field="level")
-    hi = _code(code)
-    peer_codes = [c for c in _codes(peers) if c != hi]
-    gdf = geo.municipalities()
-    rcode = gdf.at[hi, f"{level}_code"]
+    hi, peer_codes, gdf, rcode = _region_context(code, peers, level)
     region_geom = geo.regions(level).geometry.loc[rcode]
     members = gdf.index[gdf[f"{level}_code"] == rcode].tolist()
 
@@ -519,13 +525,7 @@ def locator(code: object, peers: Iterable[object] = (), *, level: str = "maakunt
             figsize: tuple[float, float] = (2.3, 3.9), ax=None) -> Figure:
     """A small whole-country map for a report cover: the municipality (orange), its peers
     (blue) and its region (light blue), with region borders."""
-    if level not in ("maakunta", "seutukunta", "hyvinvointialue"):
-        raise ParamsError(f"unknown region level {level!r}; use maakunta, seutukunta or "
-                          "hyvinvointialue", field="level")
-    hi = _code(code)
-    peer_codes = [c for c in _codes(peers) if c != hi]
-    gdf = geo.municipalities()
-    rcode = gdf.at[hi, f"{level}_code"]
+    hi, peer_codes, gdf, rcode = _region_context(code, peers, level)
     inside = set(gdf.index[gdf[f"{level}_code"] == rcode])
     peer_set = set(peer_codes)
     region_color, peer_color, base = "#b9d3ea", "#2c7fb8", "#e6e6e6"

@@ -298,9 +298,5 @@ def service_need_change(frame: pd.DataFrame, *, group: str | None = None,
                         ha="left" if c >= 0 else "right", fontsize=st.LABEL_SIZE,
                         color=st.TEXT, gid="uso-value")
     ax.axvline(0, color="#6e6e6e", linewidth=0.9, zorder=3)
-    ax.set_ylim(len(df) - 0.5, -0.5)
-    st.row_labels(ax, y, names)
-    ax.xaxis.set_visible(False)
-    for side in ("left", "bottom"):
-        ax.spines[side].set_visible(False)
+    st.bar_rows(ax, y, names)
     return fr.fig

@@ -192,11 +192,7 @@ def _bars(names: list[str], values: np.ndarray, refs: pd.DataFrame, hl: str,
                     gid="uso-missing" if missing else "uso-value")
     if others:
         st.legend(fr, handles, legend)
-    ax.set_ylim(len(names) - 0.5, -0.5)
-    st.row_labels(ax, y, names)
-    ax.xaxis.set_visible(False)
-    for side in ("left", "bottom"):
-        ax.spines[side].set_visible(False)
+    st.bar_rows(ax, y, names)
     return fr.fig
 
 
@@ -327,11 +323,7 @@ def _commuting_bars(df, flows, unit, title, subtitle, source) -> Figure:
                     color=st.MUTED if missing else st.TEXT,
                     fontstyle="italic" if missing else "normal",
                     gid="uso-missing" if missing else "uso-value")
-    ax.set_ylim(len(names) - 0.5, -0.5)
-    st.row_labels(ax, y, names)
-    ax.xaxis.set_visible(False)
-    for side in ("left", "bottom"):
-        ax.spines[side].set_visible(False)
+    st.bar_rows(ax, y, names)
     return fr.fig
 
 

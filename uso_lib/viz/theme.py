@@ -344,6 +344,16 @@ def value_axis(ax: Axes, axis: str = "y", decimals: int | None = None, *, grid: 
         ax.set_axisbelow(True)
 
 
+def bar_rows(ax: Axes, positions: list[float], names: list[str]) -> None:
+    """Finish a horizontal bar chart: one row per name from the top, the names as row labels,
+    no value axis (the bars carry their value labels) and no frame on the left or bottom."""
+    ax.set_ylim(len(names) - 0.5, -0.5)
+    row_labels(ax, positions, names)
+    ax.xaxis.set_visible(False)
+    for side in ("left", "bottom"):
+        ax.spines[side].set_visible(False)
+
+
 def row_labels(ax: Axes, positions: Iterable[float], names: Iterable[str],
                bold: Iterable[bool] = ()) -> None:
     """Category names left of horizontal bars, as plain texts (gid ``uso-row``).
