@@ -391,13 +391,21 @@ def category_table(r: Report, ind: Indicator) -> str:
             + source_html(rows))
 
 
+def _breakdown(r: Report, ind: Indicator, codes: list[str], what: str
+               ) -> tuple[int, pd.DataFrame]:
+    """The latest year of the municipality's breakdown of ``ind`` and its rows (with the total
+    row) for ``codes``; no breakdown at all is a NoData that the section shows as a note."""
+    year = latest_category_year(r, ind, r.kunta.code)
+    if year is None:
+        raise NoData(f"{r.kunta.name_fi}: no {what}.")
+    return year, select(r, ind.id, codes, [year], category=None)
+
+
 def category_chart(r: Report, ind: Indicator) -> Chart:
     """The breakdown as bars in the catalogue's order (age groups and income deciles keep
     their order); a count with a total as shares of it, the whole country as markers."""
-    year = latest_category_year(r, ind, r.kunta.code)
-    if year is None:
-        raise NoData(f"{r.kunta.name_fi}: no breakdown of {ind.id!r}.")
-    rows = select(r, ind.id, [r.kunta.code, COUNTRY], [year], category=None)
+    year, rows = _breakdown(r, ind, [r.kunta.code, COUNTRY],
+                            f"breakdown of {ind.id!r}")
     labels = ind.categories or {}
     frames = []
     share = False
@@ -424,10 +432,7 @@ def category_chart(r: Report, ind: Indicator) -> Chart:
 
 
 def pyramid_chart(r: Report, ind: Indicator) -> Chart:
-    year = latest_category_year(r, ind, r.kunta.code)
-    if year is None:
-        raise NoData(f"{r.kunta.name_fi}: no age structure.")
-    rows = select(r, ind.id, [r.kunta.code, COUNTRY], [year], category=None)
+    year, rows = _breakdown(r, ind, [r.kunta.code, COUNTRY], "age structure")
     rows = rows[rows["category"] != ""]
     own = rows[rows["kunta"] == r.kunta.code]
     ctry = rows[rows["kunta"] == COUNTRY]
@@ -439,10 +444,7 @@ def pyramid_chart(r: Report, ind: Indicator) -> Chart:
 
 
 def service_need_chart(r: Report, ind: Indicator) -> Chart:
-    year = latest_category_year(r, ind, r.kunta.code)
-    if year is None:
-        raise NoData(f"{r.kunta.name_fi}: no service-need change.")
-    rows = select(r, ind.id, [r.kunta.code], [year], category=None)
+    year, rows = _breakdown(r, ind, [r.kunta.code], "service-need change")
     rows = rows[rows["category"] != ""]
     frame = rows[["category", "value"]].rename(columns={"value": "change_pct"})
     fig = viz.service_need_change(frame, base_year=2024, horizon=year,
@@ -453,10 +455,7 @@ def service_need_chart(r: Report, ind: Indicator) -> Chart:
 
 
 def industry_chart(r: Report, ind: Indicator) -> Chart:
-    year = latest_category_year(r, ind, r.kunta.code)
-    if year is None:
-        raise NoData(f"{r.kunta.name_fi}: no breakdown by industry.")
-    rows = select(r, ind.id, [r.kunta.code, COUNTRY], [year], category=None)
+    year, rows = _breakdown(r, ind, [r.kunta.code, COUNTRY], "breakdown by industry")
     frame = rows.assign(name=np.where(rows["kunta"] == COUNTRY, "Koko maa", r.kunta.name_fi))
     fig = viz.jobs_by_industry(frame[["category", "value", "name"]], series="name",
                                highlight=r.kunta.name_fi, labels=ind.categories,
