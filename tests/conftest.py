@@ -51,6 +51,23 @@ def _isolated_user_dirs(tmp_path_factory, monkeypatch):
     store._DEFAULT.clear()
 
 
+def write_catalog(folder: Path, indicators: list[dict]):
+    """A small catalogue of test indicators beside the real themes, loaded and validated the
+    way the real one is."""
+    import shutil
+
+    import yaml
+
+    from uso_lib import catalog
+
+    d = Path(folder) / "catalog"
+    d.mkdir()
+    shutil.copy(catalog.CATALOG_DIR / "00-themes.yaml", d / "00-themes.yaml")
+    (d / "10-test.yaml").write_text(yaml.safe_dump({"indicators": indicators},
+                                                   allow_unicode=True), encoding="utf-8")
+    return catalog.load(d)
+
+
 def run_uso(*args: str, env: dict | None = None, cwd: Path | None = None,
             timeout: float = 600) -> subprocess.CompletedProcess:
     """Run the real `uso` command line in a subprocess (as a user would)."""

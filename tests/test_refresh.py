@@ -9,12 +9,11 @@ The local server answers PxWeb with the real recorded 11re response (Espoo 32571
 from __future__ import annotations
 
 import json
-import shutil
 
 import httpfake
 import pandas as pd
 import pytest
-import yaml
+from conftest import write_catalog
 from test_sources_pxweb import BASE, LIMITS, TABLE, answer_from, metadata_of
 
 from uso_lib import catalog, config, refresh
@@ -27,10 +26,7 @@ EX = "other/sotkanet_api_examples"
 
 @pytest.fixture
 def cat(tmp_path):
-    d = tmp_path / "catalog"
-    d.mkdir()
-    shutil.copy(catalog.CATALOG_DIR / "00-themes.yaml", d / "00-themes.yaml")
-    (d / "10-live.yaml").write_text(yaml.safe_dump({"indicators": [
+    return write_catalog(tmp_path, [
         {"id": "vaesto", "theme": "vaestokehitys", "row": "1", "label": "Väkiluku",
          "unit": "henkeä", "kind": "count",
          "live": {"source": "pxweb", "database": "StatFin", "table": "11re",
@@ -41,8 +37,7 @@ def cat(tmp_path):
         {"id": "hyte_kerroin", "theme": "hyvinvointi", "row": "14", "label": "HYTE-kerroin",
          "kind": "index", "live": {"source": "file"},
          "how_to_get": "valtionosuuslaskelman liite"},
-    ]}, allow_unicode=True), encoding="utf-8")
-    return catalog.load(d)
+    ])
 
 
 @pytest.fixture

@@ -6,11 +6,10 @@ Figures are real: Juva (178) population 2021 = 5887 and 2022 = 5769 (Tilastokesk
 from __future__ import annotations
 
 import math
-import shutil
 
 import pandas as pd
 import pytest
-import yaml
+from conftest import write_catalog
 from openpyxl import Workbook, load_workbook
 
 from uso_lib import catalog, config
@@ -25,16 +24,12 @@ SOURCE = "Tilastokeskus, StatFin 11ra"
 
 @pytest.fixture
 def cat(tmp_path):
-    d = tmp_path / "catalog"
-    d.mkdir()
-    shutil.copy(catalog.CATALOG_DIR / "00-themes.yaml", d / "00-themes.yaml")
-    (d / "10-test.yaml").write_text(yaml.safe_dump({"indicators": [
+    return write_catalog(tmp_path, [
         {"id": "vaesto", "theme": "vaestokehitys", "row": "1", "label": "Väkiluku",
          "unit": "henkeä", "kind": "count"},
         {"id": "vaesto_ika", "theme": "vaestokehitys", "row": "1", "label": "Väestö iän mukaan",
          "unit": "henkeä", "kind": "count", "categories": {"0-14": "0-14-vuotiaat"}},
-    ]}, allow_unicode=True), encoding="utf-8")
-    return catalog.load(d)
+    ])
 
 
 def write(tmp_path, text, name="juva.csv"):
