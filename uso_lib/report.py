@@ -85,6 +85,7 @@ class Report:
     notes: list[str] = field(default_factory=list)
     today: date = field(default_factory=date.today)
     _overview: pd.DataFrame | None = None
+    _overview_rows: dict[str, dict] | None = None
     _groups: list[compare.Group] | None = None
 
     @property
@@ -116,6 +117,16 @@ class Report:
                                               self.network_codes or None, year=self.year,
                                               store=self.store)
         return self._overview
+
+    def overview_row(self, indicator: str) -> dict | None:
+        """One indicator's overview row as a plain dict (None when the overview lacks it).
+
+        The summary and the group tables look up one row per indicator; a pandas row lookup
+        would also deep-copy the frame's ``attrs`` (the groups, with the country's 309 codes)
+        every time, which made those lookups a noticeable part of a report."""
+        if self._overview_rows is None:
+            self._overview_rows = self.overview().set_index("indicator").to_dict("index")
+        return self._overview_rows.get(indicator)
 
     def groups(self) -> list[compare.Group]:
         if self._groups is None:

@@ -16,8 +16,8 @@ falls back to the plain comparison and says so.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable, Sequence
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -514,9 +514,9 @@ def group_block(r: Report, title: str, members: list[Indicator]) -> str:
             out.append(f'<div id="{anchor("ind", ind.id)}-puuttuu">'
                        f"{paragraph(ind.label, cls='uso-tag')}{no_data_note(ind)}</div>")
     shown = []
-    ov = r.overview().set_index("indicator")
     for ind in with_data:
-        year = ov.at[ind.id, "year"] if ind.id in ov.index else None
+        row = r.overview_row(ind.id)
+        year = row["year"] if row is not None else None
         if year is not None and not pd.isna(year):
             rows = select(r, ind.id, comparison_codes(r) + [COUNTRY], [int(year)])
             r.appendix.add(rows, ind)
@@ -651,7 +651,6 @@ def overview_table(r: Report, members: list[Indicator], *, link: bool = False,
                    theme_rows: bool = False) -> str:
     """Rows of :func:`uso_lib.compare.overview` as a table. ``link``: indicator names link to
     their section (the summary); otherwise each row is the link target itself."""
-    ov = r.overview().set_index("indicator")
     cols = overview_columns(r)
     head = "".join(f'<th{"" if i == 0 else " class=num"}>{esc(c)}</th>'
                    for i, c in enumerate(cols))
@@ -664,13 +663,14 @@ def overview_table(r: Report, members: list[Indicator], *, link: bool = False,
             body.append(f'<tr class="uso-theme"><th colspan="{len(cols)}"><a href="#'
                         f'{anchor("teema", ind.theme)}">{esc(cat.theme(ind.theme).title)}'
                         "</a></th></tr>")
-        if ind.id in ov.index:
-            body.append(overview_row(r, ov.loc[ind.id], ind, link=link))
+        row = r.overview_row(ind.id)
+        if row is not None:
+            body.append(overview_row(r, row, ind, link=link))
     return (f'<table class="uso-table uso-summary"><thead><tr>{head}</tr></thead>'
             f'<tbody>{"".join(body)}</tbody></table>')
 
 
-def overview_row(r: Report, row: pd.Series, ind: Indicator, *, link: bool) -> str:
+def overview_row(r: Report, row: Mapping[str, Any], ind: Indicator, *, link: bool) -> str:
     with_network = bool(r.network_label)
     if link:
         label = f'<a href="#{anchor("ind", ind.id)}">{esc(ind.label)}</a>'
