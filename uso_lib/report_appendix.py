@@ -31,24 +31,28 @@ KEY = ["indicator", "kunta", "year", "category"]
 
 @dataclass
 class Appendix:
-    """Collects store rows as the report shows them (duplicates collapse on the store key)."""
+    """Collects store rows as the report shows them (duplicates collapse on the store key).
 
-    parts: list[pd.DataFrame] = field(default_factory=list)
+    :meth:`add` only keeps the rows with their indicator's label and unit; :meth:`frame`
+    labels and joins them in one go. A report adds some 150 pieces, and labelling each piece
+    as a DataFrame of its own cost more than the whole appendix built at once."""
+
+    parts: list[tuple[pd.DataFrame, str, str]] = field(default_factory=list)
 
     def add(self, rows: pd.DataFrame | None, ind: Indicator) -> None:
         if rows is None or rows.empty:
             return
-        df = rows.copy()
-        df["label"] = ind.label
-        df["unit"] = indicator_unit(ind)
-        names = _names()
-        df["nimi"] = [names.get(k, k) for k in df["kunta"]]
-        self.parts.append(df.reindex(columns=COLUMNS))
+        self.parts.append((rows, ind.label, indicator_unit(ind)))
 
     def frame(self) -> pd.DataFrame:
         if not self.parts:
             return pd.DataFrame(columns=COLUMNS)
-        df = pd.concat(self.parts, ignore_index=True).drop_duplicates(KEY, keep="first")
+        df = pd.concat([rows for rows, _, _ in self.parts], ignore_index=True)
+        df["label"] = _repeat([(len(rows), label) for rows, label, _ in self.parts])
+        df["unit"] = _repeat([(len(rows), unit) for rows, _, unit in self.parts])
+        names = _names()
+        df["nimi"] = [names.get(k, k) for k in df["kunta"]]
+        df = df.reindex(columns=COLUMNS).drop_duplicates(KEY, keep="first")
         return df.sort_values(["indicator", "category", "kunta", "year"],
                               kind="stable").reset_index(drop=True)
 
@@ -91,6 +95,11 @@ def write(df: pd.DataFrame, prefix: str | os.PathLike, *,
                           f"{exc.strerror or exc}",
                           hint="Check that the folder is writable and the disk not full.") from exc
     return [csv_path, xlsx_path]
+
+
+def _repeat(runs: list[tuple[int, str]]) -> list[str]:
+    """[(2, "a"), (1, "b")] -> ["a", "a", "b"]: one value per row of each part."""
+    return [text for n, text in runs for _ in range(n)]
 
 
 @cache
