@@ -128,14 +128,12 @@ def store_rows(r: Report, ind_id: str) -> pd.DataFrame:
 
 def select(r: Report, ind_id: str, codes: Sequence[str], years: Iterable[int] | None = None,
            category: str | None = "") -> pd.DataFrame:
-    """The store rows behind what a chart or table shows (for source lines and the appendix)."""
-    rows = store_rows(r, ind_id)
-    mask = rows["kunta"].isin(list(codes))
-    if category is not None:
-        mask &= rows["category"] == category
-    if years is not None:
-        mask &= rows["year"].isin({int(y) for y in years})
-    return rows[mask]
+    """The store rows behind what a chart or table shows (for source lines and the appendix):
+    those of ``codes``, of ``years`` when given, of ``category`` (None: every category)."""
+    index = compare.cache_for(r.store).row_index(ind_id)
+    if index is None:
+        return store_rows(r, ind_id)
+    return index.select(codes, years, category)
 
 
 def has_total(r: Report, ind: Indicator) -> bool:
@@ -144,8 +142,8 @@ def has_total(r: Report, ind: Indicator) -> bool:
 
 
 def has_categories(r: Report, ind: Indicator) -> bool:
-    rows = store_rows(r, ind.id)
-    return bool((rows["category"] != "").any())
+    index = compare.cache_for(r.store).row_index(ind.id)
+    return index is not None and index.has_categories
 
 
 def own_years(r: Report, ind: Indicator, until: int | None = None) -> list[int]:
@@ -338,11 +336,16 @@ def comparison_table(r: Report, ind: Indicator, c: compare.Comparison) -> str:
 
 # -- breakdowns -------------------------------------------------------------------------------
 def latest_category_year(r: Report, ind: Indicator, kunta: str) -> int | None:
-    rows = store_rows(r, ind.id)
-    have = rows[(rows["kunta"] == kunta) & (rows["category"] != "") & rows["value"].notna()]
-    if have.empty:
+    """The latest year of the municipality's breakdown with a value (at most the report's
+    year, when it has one then)."""
+    index = compare.cache_for(r.store).row_index(ind.id)
+    if index is None:
         return None
-    years = sorted(int(y) for y in have["year"].unique())
+    pos = index.positions([kunta], category=None)
+    pos = pos[(index.category[pos] != "") & index.has_value[pos]]
+    if not pos.size:
+        return None
+    years = sorted({int(y) for y in index.year[pos]})
     if r.year is not None:
         years = [y for y in years if y <= r.year] or years
     return years[-1]
