@@ -203,6 +203,21 @@ def test_time_series_ticks_are_finnish(population_11re, raw_dir):
     assert f"9,3{NBSP}%" in texts(fig)
 
 
+def test_value_ticks_say_the_value_at_the_tick():
+    # Juva's unemployment rate 2001-2020 (Kuntien avainluvut) spans 8.8-14.3 %: a 1.5 step
+    # once labelled the ticks at 10.5 and 13.5 as "11" and "14"
+    s = pd.Series({2001: 12.4, 2005: 14.3, 2008: 8.9, 2010: 8.8, 2020: 11.1}, name="Juva")
+    fig = viz.time_series(s, source="Tilastokeskus, Kuntien avainluvut")
+    fig.canvas.draw()
+    ax = fig.axes[0]
+    lo, hi = ax.get_ylim()
+    shown = [(t.get_position()[1], t.get_text()) for t in ax.get_yticklabels()
+             if t.get_text() and lo <= t.get_position()[1] <= hi]
+    assert len(shown) >= 3, shown
+    for y, text in shown:
+        assert float(text.replace(",", ".").replace(MINUS, "-")) == pytest.approx(y), shown
+
+
 def test_time_series_gap_stays_a_gap():
     s = pd.DataFrame({"year": [2019, 2020, 2021, 2022], "name": "Juva",
                       "value": [8.9, np.nan, 9.6, 8.7]})
@@ -567,6 +582,12 @@ def test_finnish_formatter_decimals_follow_the_tick_step():
     f = viz.FinnishFormatter()
     f.set_locs([0.0, 0.5, 1.0, 1.5])
     assert [f(v) for v in (0.0, 0.5, 1.5)] == ["0,0", "0,5", "1,5"]
+    f.set_locs([7.5, 10.0, 12.5])  # 2.5-steps need a decimal: "8" at 7.5 would mislabel it
+    assert [f(v) for v in (7.5, 10.0)] == ["7,5", "10,0"]
+    f.set_locs([9.0, 10.5, 12.0, 13.5])
+    assert f(10.5) == "10,5"
+    f.set_locs([0.1 + 0.2, 0.6, 0.9])  # floating-point noise is not a decimal
+    assert f(0.6) == "0,6"
     f.set_locs([5000.0, 5500.0, 6000.0])
     assert f(5500.0) == f"5{NBSP}500"
     assert f(-3.0) == f"{MINUS}3"

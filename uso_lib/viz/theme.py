@@ -293,8 +293,9 @@ def legend_layout(labels: Sequence[str], max_cols: int = 4) -> tuple[int, int]:
 class FinnishFormatter(Formatter):
     """Tick labels in Finnish (``1 250``, ``12,5``, ``−3``) via :mod:`uso_lib.fmt`.
 
-    With ``decimals=None`` it uses as many decimals as the tick step needs, so 0.5-steps read
-    ``0,5 1,0 1,5`` and never round two ticks to the same text."""
+    With ``decimals=None`` it uses as many decimals as the tick values need, so 0.5-steps read
+    ``0,5 1,0 1,5`` and 2.5-steps ``7,5 10,0``: a label never shows a rounded value at a
+    tick that is not there (``8`` at 7.5)."""
 
     def __init__(self, decimals: int | None = None, unit: str | None = None,
                  absolute: bool = False) -> None:
@@ -307,9 +308,9 @@ class FinnishFormatter(Formatter):
         super().set_locs(locs)
         finite = sorted(v for v in locs if math.isfinite(v))
         steps = [b - a for a, b in zip(finite, finite[1:], strict=False) if b - a > 0]
-        if steps:
-            step = min(steps)
-            self._auto = max(0, min(3, -math.floor(math.log10(step) + 1e-9)))
+        tolerance = min(steps, default=1.0) * 1e-6
+        self._auto = next((d for d in range(3) if all(abs(round(v, d) - v) <= tolerance
+                                                       for v in finite)), 3)
 
     def __call__(self, x, pos=None) -> str:
         decimals = self.decimals if self.decimals is not None else self._auto
@@ -337,7 +338,8 @@ def year_axis(ax: Axes, years: Iterable[int]) -> None:
 def value_axis(ax: Axes, axis: str = "y", decimals: int | None = None, *, grid: bool = True,
                absolute: bool = False) -> None:
     target = ax.yaxis if axis == "y" else ax.xaxis
-    target.set_major_locator(MaxNLocator(nbins=6))
+    # steps of 1, 2, 2.5 or 5 times a power of ten: 1.5 or 3 steps read awkwardly
+    target.set_major_locator(MaxNLocator(nbins=6, steps=[1, 2, 2.5, 5, 10]))
     target.set_major_formatter(FinnishFormatter(decimals, absolute=absolute))
     if grid:
         ax.grid(True, axis=axis, color=GRID, linewidth=0.7)
