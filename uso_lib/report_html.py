@@ -256,38 +256,53 @@ PNG_DPI = 90
 PNG_COLOURS = 48
 
 
-def png_data_uri(fig, *, dpi: int = PNG_DPI, colours: int = PNG_COLOURS) -> str:
+def png_data_uri(fig, *, dpi: int = PNG_DPI, colours: int = PNG_COLOURS,
+                 caption_below: bool = False) -> str:
     """The figure as a compact PNG data URI (and the figure closed).
 
     A report embeds some fifty charts and must stay a small self-contained file (< 3 MB) that
     renders in seconds, so the figure is rasterised once at a modest resolution and reduced to
     a palette of ``colours``: the house style uses a handful of flat colours, so the palette
     image looks the same at about a quarter of the size, and encoding the small palette image
-    is cheaper than encoding the full-colour one."""
+    is cheaper than encoding the full-colour one.
+
+    ``caption_below``: the page prints the chart's source as the caption under the image, so
+    the house chart's own source line is left out of the pixels (it would repeat the caption,
+    and its glyphs are a tenth of a report's drawing time); the PNG keeps it as metadata
+    ("Source"), so a chart saved from the page still says where its figures come from."""
     from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from PIL import Image
+    from PIL import Image, PngImagePlugin
 
     from uso_lib import viz
 
+    info = PngImagePlugin.PngInfo()
     try:
         fig.set_dpi(dpi)
+        crop = 0
+        if isinstance(fig, viz.Chart):
+            info.add_itxt("Source", fig.source)
+            if caption_below:
+                crop = fig.hide_source()
         canvas = fig.canvas if isinstance(fig.canvas, FigureCanvasAgg) else FigureCanvasAgg(fig)
         canvas.draw()
         size = canvas.get_width_height()
         img = Image.frombuffer("RGBA", size, canvas.buffer_rgba(), "raw", "RGBA", 0, 1)
-        img = Image.alpha_composite(Image.new("RGBA", size, "white"), img).convert("RGB")
+        if crop:
+            img = img.crop((0, 0, size[0], size[1] - crop))
+        img = Image.alpha_composite(Image.new("RGBA", img.size, "white"), img).convert("RGB")
         pal = img.quantize(colors=colours, method=Image.Quantize.FASTOCTREE)
     finally:
         viz.close(fig)
     buf = io.BytesIO()
-    pal.save(buf, format="PNG")
+    pal.save(buf, format="PNG", pnginfo=info)
     return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode("ascii")
 
 
 def figure_html(fig, *, alt: str, rows: pd.DataFrame | None = None, caption: str = "",
                 dpi: int = PNG_DPI, colours: int = PNG_COLOURS) -> str:
-    """A chart as ``<figure>`` with its source line (from ``rows``) or ``caption`` below."""
+    """A chart as ``<figure>`` with its source line (from ``rows``) or ``caption`` below; the
+    caption replaces the source line inside the image."""
     cap = caption or (source_line(rows) if rows is not None else "")
     fc = f'<figcaption class="uso-source">{esc(cap)}</figcaption>' if cap else ""
-    return (f'<figure class="uso-figure"><img src="{png_data_uri(fig, dpi=dpi, colours=colours)}"'
-            f' alt="{esc(alt)}"/>{fc}</figure>')
+    uri = png_data_uri(fig, dpi=dpi, colours=colours, caption_below=bool(cap))
+    return f'<figure class="uso-figure"><img src="{uri}" alt="{esc(alt)}"/>{fc}</figure>'

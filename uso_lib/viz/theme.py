@@ -131,6 +131,20 @@ class Chart(Figure):
     quarter of that; at 100 dpi unhinted glyphs look as good (and match the widths the
     layout measured). The setting must hold while drawing, wherever the caller draws."""
 
+    #: the source line drawn at the bottom of the image (set by :func:`new_chart`), and the
+    #: height in inches of the band it has to itself there
+    source: str = ""
+    source_band: float = 0.0
+
+    def hide_source(self) -> int:
+        """Leave the source line out of the image, for a page that prints it as the caption
+        right below; returns the pixel rows at the bottom (at the figure's dpi) that held it
+        and are now blank, for the caller to crop."""
+        for text in self.texts:
+            if text.get_gid() == "uso-source":
+                text.set_visible(False)
+        return int(self.source_band * self.dpi)
+
     def draw(self, renderer) -> None:
         old = mpl.rcParams["text.hinting"]
         mpl.rcParams["text.hinting"] = "no_hinting"
@@ -263,6 +277,8 @@ def new_chart(plot_height: float, *, title: str | None, subtitle: str | None, so
                  fontsize=SUBTITLE_SIZE, color=MUTED, linespacing=1.1)
     fig.text(x0, 0.08 / height, "\n".join(source_lines), ha="left", va="bottom",
              fontsize=SOURCE_SIZE, color=MUTED, linespacing=1.1, gid="uso-source")
+    fig.source = " ".join(source_lines)
+    fig.source_band = len(source_lines) * line_height(SOURCE_SIZE) + 0.02
     return Frame(fig, ax, 1 - legend_top / height, left, top, ncols)
 
 
