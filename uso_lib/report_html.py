@@ -150,28 +150,41 @@ def source_line(rows: pd.DataFrame) -> str:
     fetched), as the publishers' CC BY 4.0 terms ask."""
     if rows is None or rows.empty:
         return ""
-    have = rows[rows["value"].notna()] if rows["value"].notna().any() else rows
+    # the rows with a value (all rows when none has one), as plain lists: a chart's few dozen
+    # rows are read faster so than through pandas
+    keep = rows["value"].notna().tolist()
+    if not any(keep):
+        keep = [True] * len(keep)
+    source, table, year, origin, vintage, retrieved = (
+        [v for v, k in zip(rows[col].tolist(), keep, strict=True) if k]
+        for col in ("source", "table", "year", "origin", "vintage", "retrieved"))
     parts = []
-    for (source, table), years in _years_by_source(have).items():
-        text = compare.source_text(source, table, None)
+    for (src, tab), years in _group_years(source, table, year).items():
+        text = compare.source_text(src, tab, None)
         span = year_span(years)
         parts.append(f"{text} ({span})" if span else text)
     line = "Lähde: " + "; ".join(parts) + "."
-    fetched = have["origin"].isin(["live", "cached"])
-    dates = sorted({v for v in have.loc[~fetched, "vintage"] if v})
+    fetched = [o in ("live", "cached") for o in origin]
+    dates = sorted({v for v, f in zip(vintage, fetched, strict=True) if v and not f})
     if dates:
         line += " Aineiston päiväys " + ", ".join(date_text(v) for v in dates[-3:]) + "."
-    got = sorted({v for v in have.loc[fetched, "retrieved"] if v})
+    got = sorted({v for v, f in zip(retrieved, fetched, strict=True) if v and f})
     if got:
         line += " Haettu " + ", ".join(date_text(v) for v in got[-2:]) + "."
     return line
 
 
 def _years_by_source(rows: pd.DataFrame) -> dict[tuple[str, str], set[int]]:
+    """(source, table) -> years of the store rows, sorted by source."""
+    return _group_years(rows["source"].tolist(), rows["table"].tolist(),
+                        rows["year"].tolist())
+
+
+def _group_years(sources: list, tables: list, years: list) -> dict[tuple[str, str], set[int]]:
     """(source, table) -> years, sorted by source (a plain loop: a pandas groupby costs more
     than the few dozen rows of a chart)."""
     out: dict[tuple[str, str], set[int]] = {}
-    for s, t, y in zip(rows["source"], rows["table"], rows["year"], strict=True):
+    for s, t, y in zip(sources, tables, years, strict=True):
         out.setdefault((s, t), set()).add(int(y))
     return dict(sorted(out.items()))
 
