@@ -615,3 +615,37 @@ def test_chart_displays_itself_in_a_notebook():
     fig = viz.ranking_bars(hyte_frame(), source=HYTE_SOURCE)
     assert fig._repr_png_()[:4] == b"\x89PNG"
     assert fig.axes  # displaying does not close it
+
+
+def test_report_figure_prints_the_source_as_caption_not_twice():
+    import io
+    import re
+
+    from PIL import Image
+
+    from uso_lib import report_html
+
+    def image(html: str) -> Image.Image:
+        data = re.search(r'src="data:image/png;base64,([^"]+)"', html).group(1)
+        return Image.open(io.BytesIO(base64.b64decode(data)))
+
+    def chart():
+        return viz.ranking_bars(hyte_frame(), highlight="Tornio", mean=True, unit="€",
+                                source=HYTE_SOURCE)
+
+    caption = "Lähde: THL, Sotkanet 5574 (2022). Aineiston päiväys 1.2.2024."
+    page = report_html.figure_html(chart(), alt="HYTE-kerroin", caption=caption)
+    assert f'<figcaption class="uso-source">{caption}</figcaption>' in page
+    shown = image(page)
+    alone = Image.open(io.BytesIO(base64.b64decode(
+        report_html.png_data_uri(chart()).split(",", 1)[1])))
+    assert shown.width == alone.width and alone.height - shown.height >= 10
+    assert shown.info["Source"] == alone.info["Source"] == f"Lähde: {HYTE_SOURCE}"
+
+    def blank(img: Image.Image, rows: range) -> bool:
+        grey = img.convert("L")
+        return all(grey.getpixel((x, y)) >= 250 for y in rows for x in range(img.width))
+
+    # the standalone image has the source text at the bottom; the page's image ends in margin
+    assert not blank(alone, range(alone.height - 20, alone.height - 6))
+    assert blank(shown, range(shown.height - 6, shown.height))
