@@ -347,14 +347,22 @@ def _fill(ax, codes: list[str], cls: Classification, **kw) -> None:
     ax.add_collection(coll, autolim=False)
 
 
-def _no_data(ax, codes: list[str], **kw) -> None:
+def _no_data(ax, codes: list[str], *, edgecolor, linewidth: float, zorder: float) -> None:
+    """Municipalities without a figure: light grey, hatched, with the usual borders.
+
+    Matplotlib (3.10) draws a collection's hatch in its edge colour, so the hatched fill is
+    one collection whose edges are the hatch colour at width 0, and the borders another."""
     if not codes:
         return
-    coll = _collection(codes, facecolor=NO_DATA_COLOR, hatch=NO_DATA_HATCH, **kw)
-    coll.set_hatchcolor(NO_DATA_HATCH_COLOR)
-    coll.set_hatch_linewidth(0.4)
-    coll.set_gid("no-data")
-    ax.add_collection(coll, autolim=False)
+    fill = _collection(codes, facecolor=NO_DATA_COLOR, edgecolor=NO_DATA_HATCH_COLOR,
+                       linewidth=0, hatch=NO_DATA_HATCH, zorder=zorder)
+    fill.set_hatch_linewidth(0.4)
+    fill.set_gid("no-data")
+    ax.add_collection(fill, autolim=False)
+    borders = _collection(codes, facecolor="none", edgecolor=edgecolor, linewidth=linewidth,
+                          zorder=zorder)
+    borders.set_gid("no-data-borders")
+    ax.add_collection(borders, autolim=False)
 
 
 # -- maps -----------------------------------------------------------------------------------
