@@ -125,7 +125,11 @@ class Report:
         would also deep-copy the frame's ``attrs`` (the groups, with the country's 309 codes)
         every time, which made those lookups a noticeable part of a report."""
         if self._overview_rows is None:
-            self._overview_rows = self.overview().set_index("indicator").to_dict("index")
+            ov = self.overview()
+            columns = {col: ov[col].tolist() for col in ov.columns}  # column-wise: fast
+            self._overview_rows = {
+                ind: {col: values[i] for col, values in columns.items() if col != "indicator"}
+                for i, ind in enumerate(columns["indicator"])}
         return self._overview_rows.get(indicator)
 
     def groups(self) -> list[compare.Group]:
@@ -257,11 +261,21 @@ def data_text(r: Report) -> str:
 def highlights(r: Report) -> HTML:
     """The Finnish highlight sentences (nostot)."""
     items = text_mod.highlights(r.kunta.code, r.peer_codes, r.network_codes or None,
-                                year=r.year, store=r.store, overview_df=r.overview())
+                                year=r.year, store=r.store,
+                                overview_df=_without_attrs(r.overview()))
     if not items:
         return page([note("Nostoja ei voitu muodostaa: vertailuun tarvittavat tiedot "
                           "puuttuvat.")])
     return page([bullets(items, cls="uso-highlights")])
+
+
+def _without_attrs(df: pd.DataFrame) -> pd.DataFrame:
+    """``df`` (a shallow copy) without its ``attrs``: the highlights read the overview row by
+    row, and pandas deep-copies a frame's attrs (here the groups, with the country's 309
+    codes) into every row and every subset it hands out."""
+    out = df.copy(deep=False)
+    out.attrs = {}
+    return out
 
 
 def summary_table(r: Report) -> HTML:
