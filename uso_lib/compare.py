@@ -41,7 +41,7 @@ from __future__ import annotations
 
 import math
 import weakref
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from functools import cached_property
 
@@ -801,14 +801,20 @@ OVERVIEW_COLUMNS = [
 
 def overview(kunta: object, peers: Iterable[object] | None, network: Iterable[object] | None,
              year: int | None = None, store: StoreLike = None,
-             indicators: Iterable[IndicatorLike] | None = None) -> pd.DataFrame:
+             indicators: Iterable[IndicatorLike] | None = None, *,
+             compare_with: Callable[[catalog_mod.Indicator], Comparison] | None = None
+             ) -> pd.DataFrame:
     """Every catalogue indicator for one municipality: value, year, group means, the country
     figure, the rank among peers, the assessment, the source and a note.
 
     ``year`` None: the latest year of each indicator; a year: that year or, where an indicator
     lacks it, the latest earlier year (noted). Indicators without data keep their row (has_data
     False, the catalogue's how-to-get text as the note). Relative indices (median = 100) keep
-    value, rank and assessment but no group means (ranking and direction only)."""
+    value, rank and assessment but no group means (ranking and direction only).
+
+    ``compare_with``: what compares one indicator in place of :func:`compare` with these
+    groups and ``year`` (not strict); it must give the same comparison. A report passes its
+    memo of comparisons, which its indicator sections show as well."""
     st = get_store(store)
     cat = catalog_mod.catalog()
     m = regions.lookup(kunta)
@@ -824,7 +830,8 @@ def overview(kunta: object, peers: Iterable[object] | None, network: Iterable[ob
                    polarity=ind.polarity, kind=ind.kind, relative_index=ind.relative_index,
                    proxy=bool(ind.offline and ind.offline.proxy), has_data=False, status="")
         try:
-            c = compare(ind, m, year=year, store=st, strict_year=False, groups=grps)
+            c = (compare_with(ind) if compare_with is not None else
+                 compare(ind, m, year=year, store=st, strict_year=False, groups=grps))
         except NoData as exc:
             rows.append(_no_data_row(row, ind, st, exc))
             continue

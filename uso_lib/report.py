@@ -34,6 +34,7 @@ from uso_lib import params as params_mod
 from uso_lib import peers as peers_mod
 from uso_lib import report_sections as sections
 from uso_lib import text as text_mod
+from uso_lib.catalog import Indicator
 from uso_lib.errors import NoData, ParamsError, UsoError
 from uso_lib.params import Member, Network
 from uso_lib.regions import Municipality
@@ -87,6 +88,7 @@ class Report:
     _overview: pd.DataFrame | None = None
     _overview_rows: dict[str, dict] | None = None
     _groups: list[compare.Group] | None = None
+    _comparisons: dict[str, compare.Comparison | NoData] = field(default_factory=dict)
 
     @property
     def peer_codes(self) -> list[str]:
@@ -115,8 +117,24 @@ class Report:
         if self._overview is None:
             self._overview = compare.overview(self.kunta.code, self.peer_codes or None,
                                               self.network_codes or None, year=self.year,
-                                              store=self.store)
+                                              store=self.store, compare_with=self.comparison)
         return self._overview
+
+    def comparison(self, ind: Indicator) -> compare.Comparison:
+        """:func:`uso_lib.compare.compare` of one indicator with the report's groups and year
+        (the latest year with data when the asked one has none), computed once: the overview
+        and the indicator's own section show the same comparison. NoData when there is none."""
+        c = self._comparisons.get(ind.id)
+        if c is None:
+            try:
+                c = compare.compare(ind, self.kunta.code, year=self.year, store=self.store,
+                                    strict_year=False, groups=self.groups())
+            except NoData as exc:
+                c = exc
+            self._comparisons[ind.id] = c
+        if isinstance(c, NoData):
+            raise c
+        return c
 
     def overview_row(self, indicator: str) -> dict | None:
         """One indicator's overview row as a plain dict (None when the overview lacks it).

@@ -190,9 +190,7 @@ def _indicator_parts(r: Report, ind: Indicator) -> list[str]:
     c = None
     if total:
         try:
-            c = compare.compare(ind, r.kunta.code, peers=r.peer_codes or None,
-                                network=r.network_codes or None, year=r.year, store=r.store,
-                                strict_year=False, groups=r.groups())
+            c = r.comparison(ind)
         except NoData as exc:
             out.append(note(f"{exc.message}", "nodata"))
     special = SPECIAL_CHARTS.get(ind.id)
