@@ -302,7 +302,9 @@ def png_data_uri(fig, *, dpi: int = PNG_DPI, colours: int = PNG_COLOURS,
         img = Image.frombuffer("RGBA", size, canvas.buffer_rgba(), "raw", "RGBA", 0, 1)
         if crop:
             img = img.crop((0, 0, size[0], size[1] - crop))
-        img = Image.alpha_composite(Image.new("RGBA", img.size, "white"), img).convert("RGB")
+        if fig.get_facecolor()[3] < 1:  # see-through background: put it on white paper
+            img = Image.alpha_composite(Image.new("RGBA", img.size, "white"), img)
+        img = img.convert("RGB")
         pal = img.quantize(colors=colours, method=Image.Quantize.FASTOCTREE)
     finally:
         viz.close(fig)

@@ -54,7 +54,7 @@ def _pick_highlight(data: pd.DataFrame, highlight: str | None, chart: str) -> st
 
 def _draw_lines(frame: st.Frame, data: pd.DataFrame, highlight: str | None,
                 background: Iterable[str], background_label: str, unit: str | None,
-                decimals: int | None, label_last: bool) -> None:
+                decimals: int | None, label_last: bool, subtitle: str | None = None) -> None:
     ax = frame.fig.axes[0]
     years = data.index.to_numpy()
     marker = "o" if len(years) <= 15 else None
@@ -91,7 +91,7 @@ def _draw_lines(frame: st.Frame, data: pd.DataFrame, highlight: str | None,
     st.value_axis(ax, "y", None)
     if len(years) == 1:
         ax.set_xlim(years[0] - 1, years[0] + 1)
-    if unit:
+    if unit and unit != subtitle:  # a subtitle that is the unit already says it
         ax.set_ylabel(unit)
 
 
@@ -128,7 +128,7 @@ def time_series(frame, highlight: str | None = None, *, background: Iterable[str
     bg = list(background)
     fr = _chart(data, hl, bg, background_label, unit=unit, decimals=decimals, title=title,
                 subtitle=subtitle, source=source, label_last=label_last)
-    _draw_lines(fr, data, hl, bg, background_label, unit, decimals, label_last)
+    _draw_lines(fr, data, hl, bg, background_label, unit, decimals, label_last, subtitle)
     return fr.fig
 
 
