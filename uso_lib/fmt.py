@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
+from functools import lru_cache
 
 from babel.dates import format_date as _format_date
 from babel.numbers import format_decimal
@@ -38,7 +39,14 @@ def number(value: object, decimals: int = 0, *, missing: str = MISSING,
     3,25 -> 3,3), not Babel's default half-to-even."""
     if _is_missing(value):
         return missing
-    v = float(value)  # type: ignore[arg-type]
+    return _number(float(value), int(decimals), bool(signed))  # type: ignore[arg-type]
+
+
+@lru_cache(maxsize=2**16)
+def _number(v: float, decimals: int, signed: bool) -> str:
+    """:func:`number` of a present value, cached: a report writes the same few hundred figures
+    in several places (and charts their tick labels), and Babel takes ~0.05 ms a figure. Equal
+    floats give equal text (0.0 and -0.0 both give "0"), so the cache key is safe."""
     q = Decimal(repr(v)).quantize(Decimal(1).scaleb(-decimals), rounding=ROUND_HALF_UP)
     pattern = "#,##0" + ("." + "0" * decimals if decimals > 0 else "")
     text = format_decimal(q, format=pattern, locale=LOCALE, decimal_quantization=True)
@@ -73,6 +81,7 @@ def change_pct(value: object, decimals: int = 1) -> str:
     return with_unit(value, "%", decimals, signed=True)
 
 
+@lru_cache(maxsize=1024)
 def day(d: date) -> str:
     """``28.11.2026``: the short Finnish date."""
     return _format_date(d, format="d.M.yyyy", locale=LOCALE)
