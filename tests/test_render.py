@@ -201,3 +201,31 @@ def test_parameter_cells_are_dropped_even_with_output():
     soup = BeautifulSoup(html, "html.parser")
     assert soup.find("h1").get_text() == "Tilanneanalyysi: Juva"
     assert [a["href"] for a in soup.find("nav").find_all("a")] == ["#Väestö"]
+
+
+def test_one_parse_exporter_makes_the_stock_exporters_page():
+    """The exporter leaves nbconvert's own BeautifulSoup pass (alt texts, tabindex) to
+    _structure; the page must be the one the stock HTMLExporter leads to."""
+    import nbformat
+    from nbconvert import HTMLExporter
+    from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
+
+    png = ("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9"
+           "awAAAABJRU5ErkJggg==")
+    html = ('<div class="jp-Notebook"><div class="jp-OutputArea-output x">sisällä</div></div>'
+            f'<img src="data:image/png;base64,{png}"><img alt="{render.NBCONVERT_ALT}" src="a.png">'
+            '<table><tr><td>1&nbsp;000</td><td>a &amp; b<br></td></tr></table>')
+    cells = [new_markdown_cell("# Otsikko\n\n## Väestö\n\n### Väkiluku"),
+             new_code_cell("kuva()", outputs=[new_output("display_data", data={"image/png": png})]),
+             new_code_cell("taulu()", outputs=[new_output("display_data",
+                                                          data={"text/html": html})]),
+             new_markdown_cell("## Väestö\n\n![kuva](data:image/png;base64," + png + ")")]
+    nb = nbformat.from_dict(new_notebook(cells=cells))
+
+    def page(cls) -> str:
+        body, _ = render._exporter(cls).from_notebook_node(nbformat.from_dict(nb))
+        return str(render._structure(body)[0])
+
+    ours, stock = page(render._OneParseExporter), page(HTMLExporter)
+    assert ours == stock
+    assert ours.count('alt="Kuvio"') == 3 and 'tabindex="0"' in ours
