@@ -177,6 +177,10 @@ def test_notebook_imports_are_found():
     nb = render.read_notebook(NB / "leak.ipynb")
     mods = notebook_imports(nb)
     assert {"matplotlib", "matplotlib.pyplot", "numpy", "pandas", "logging"} <= set(mods)
+    # `from uso_lib import report`: the warm-up imports uso_lib.report (pandas, matplotlib),
+    # not only the package
+    mods = notebook_imports(render.read_notebook(NB / "mini.ipynb"))
+    assert {"uso_lib", "uso_lib.regions", "IPython.display"} <= set(mods)
 
 
 def test_parameter_cells_are_dropped_even_with_output():

@@ -174,7 +174,10 @@ def kernel_name(preferred: str | None = None) -> str:
 
 def notebook_imports(nb: nbformat.NotebookNode) -> list[str]:
     """Top-level modules a notebook imports, so the warm-up can import them ahead of time.
-    Lines with IPython magics are skipped; a cell that does not parse is ignored."""
+    ``from pkg import name`` gives ``pkg`` and ``pkg.name``: the name is often the module
+    that does the work (``from uso_lib import report`` imports pandas and matplotlib), and
+    the warm-up skips names that are not modules. Lines with IPython magics are skipped; a
+    cell that does not parse is ignored."""
     mods: list[str] = []
     for cell in nb.cells:
         if cell.cell_type != "code":
@@ -190,6 +193,7 @@ def notebook_imports(nb: nbformat.NotebookNode) -> list[str]:
                 mods += [a.name for a in node.names]
             elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
                 mods.append(node.module)
+                mods += [f"{node.module}.{a.name}" for a in node.names if a.name != "*"]
     return list(dict.fromkeys(mods))
 
 
