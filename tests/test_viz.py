@@ -184,9 +184,9 @@ def test_time_series_ticks_are_finnish(population_11re, raw_dir):
                           title="Väkiluku", source="Tilastokeskus, StatFin 11re, 2010–2023")
     fig.canvas.draw()
     ax = fig.axes[0]
-    yticks = [t.get_text() for t in ax.get_yticklabels() if t.get_text()]
+    yticks = [t for _, t in st.axis_ticks(ax, "y") if t]
     assert all(NBSP in t for t in yticks if len(t) > 3), yticks  # "6 500", never "6500"
-    xticks = [t.get_text() for t in ax.get_xticklabels() if t.get_text()]
+    xticks = [t for _, t in st.axis_ticks(ax, "x") if t]
     assert "2010" in xticks and all(NBSP not in t for t in xticks)  # years are not amounts
     assert f"5{NBSP}734{NBSP}henkeä" in texts(fig)  # 2023, the last figure
 
@@ -198,7 +198,7 @@ def test_time_series_ticks_are_finnish(population_11re, raw_dir):
     assert dec.loc[2021] == 9.6
     fig = viz.time_series(dec, unit="%", decimals=1, source="Tilastokeskus, StatFin 12r5")
     fig.canvas.draw()
-    ticks = [t.get_text() for t in fig.axes[0].get_yticklabels() if t.get_text()]
+    ticks = [t for _, t in st.axis_ticks(fig.axes[0], "y") if t]
     assert any("," in t for t in ticks) and not any("." in t for t in ticks), ticks
     assert f"9,3{NBSP}%" in texts(fig)
 
@@ -211,8 +211,10 @@ def test_value_ticks_say_the_value_at_the_tick():
     fig.canvas.draw()
     ax = fig.axes[0]
     lo, hi = ax.get_ylim()
-    shown = [(t.get_position()[1], t.get_text()) for t in ax.get_yticklabels()
-             if t.get_text() and lo <= t.get_position()[1] <= hi]
+    shown = [(y, t) for y, t in st.axis_ticks(ax, "y") if t]
+    assert all(lo <= y <= hi for y, _ in shown)
+    drawn = [t.get_text() for t in by_gid(fig, "uso-tick")]
+    assert drawn[-len(shown):] == [t for _, t in shown]  # what is drawn is what was computed
     assert len(shown) >= 3, shown
     for y, text in shown:
         assert float(text.replace(",", ".").replace(MINUS, "-")) == pytest.approx(y), shown
@@ -303,7 +305,7 @@ def test_pyramid_from_alueaikasarjat_juva_2019(aas):
     top = max(men, key=lambda p: p.get_y())
     assert top.get_width() == pytest.approx(-2)
     fig.canvas.draw()
-    ticks = [t.get_text() for t in ax.get_xticklabels() if t.get_text()]
+    ticks = [t for _, t in st.axis_ticks(ax, "x") if t]
     assert all(not t.startswith(MINUS) for t in ticks)  # both sides count persons
 
 
@@ -486,7 +488,7 @@ def test_emissions_stacked_with_published_totals(aas):
     assert legend[:2] == ["Energia (pl. kotimaan liikenne)", "Kotimaan liikenne"]
     transport = by_gid(fig, "uso-sector-1")
     assert [p.get_height() for p in transport] == [32, 34]  # 2015, 2019
-    assert [t.get_text() for t in fig.axes[0].get_xticklabels()] == ["2015", "2019", "2021"]
+    assert [t for _, t in st.axis_ticks(fig.axes[0], "x")] == ["2015", "2019", "2021"]
 
 
 # --- every chart: source line, style kept local, PNG -----------------------------------

@@ -219,8 +219,7 @@ def population_pyramid(frame: pd.DataFrame, *, age: str | None = None, sex: str 
     st.row_labels(ax, range(len(order)), order)
     if two_sided:
         ax.axvline(0, color="#8c8c8c", linewidth=0.8, zorder=3)
-    st.value_axis(ax, "x", None, absolute=True)
-    ax.set_xlabel(unit_shown)
+    st.value_axis(ax, "x", None, absolute=True, label=unit_shown)
     ax.spines["left"].set_visible(False)
     if missing:
         ax.annotate(f"{st.NO_DATA}: " + ", ".join(missing), (0, 0), xycoords="axes fraction",

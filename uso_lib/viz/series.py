@@ -88,11 +88,10 @@ def _draw_lines(frame: st.Frame, data: pd.DataFrame, highlight: str | None,
                         gid="uso-value", annotation_clip=False)
     st.legend(frame, handles, labels)
     st.year_axis(ax, years)
-    st.value_axis(ax, "y", None)
+    # a subtitle that is the unit already says it
+    st.value_axis(ax, "y", None, label=unit if unit != subtitle else None)
     if len(years) == 1:
         ax.set_xlim(years[0] - 1, years[0] + 1)
-    if unit and unit != subtitle:  # a subtitle that is the unit already says it
-        ax.set_ylabel(unit)
 
 
 def _chart(data: pd.DataFrame, highlight, background, background_label, *, unit, decimals,
@@ -245,7 +244,5 @@ def projection(history, forecast, *, label: str = "Toteutunut",
     st.legend(frame, handles, labels)
     years = np.union1d(hist.index.to_numpy(), fc.index.to_numpy())
     st.year_axis(ax, years)
-    st.value_axis(ax, "y", None)
-    if unit:
-        ax.set_ylabel(unit)
+    st.value_axis(ax, "y", None, label=unit)
     return frame.fig

@@ -352,8 +352,7 @@ def _commuting_lines(df, flows, years, unit, title, subtitle, source) -> Figure:
                         gid="uso-value")
     st.legend(fr, handles, labels)
     st.year_axis(ax, [int(y) for y in years])
-    st.value_axis(ax, "y", None)
-    ax.set_ylabel(unit)
+    st.value_axis(ax, "y", None, label=unit)
     return fr.fig
 
 
@@ -460,12 +459,11 @@ def emissions_by_sector(frame: pd.DataFrame, *, year: str = "year", category: st
                         fontsize=st.LABEL_SIZE, fontweight="bold", color=st.TEXT,
                         gid="uso-total")
     st.legend(fr, handles, sectors)
-    ax.set_xticks(x, [str(y) for y in years])
+    st.category_axis(ax, x, [str(y) for y in years])
     ax.set_xlim(-0.6, len(years) - 0.4)
     top = float(pos_base.max()) if len(years) else 1.0
     ax.set_ylim(min(0.0, float(neg_base.min()) * 1.1) if len(years) else 0, (top or 1.0) * 1.12)
     if (neg_base < 0).any():
         ax.axhline(0, color="#6e6e6e", linewidth=0.8, zorder=3)
-    st.value_axis(ax, "y", None)
-    ax.set_ylabel(unit)
+    st.value_axis(ax, "y", None, label=unit)
     return fr.fig

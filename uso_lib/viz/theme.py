@@ -23,12 +23,24 @@ from typing import ParamSpec, TypeVar
 import matplotlib as mpl
 import seaborn as sns
 from cycler import cycler
+from matplotlib.artist import Artist
 from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.collections import LineCollection
 from matplotlib.figure import Figure
 from matplotlib.font_manager import FontProperties, findfont, get_font
 from matplotlib.ft2font import LoadFlags
-from matplotlib.ticker import Formatter, MaxNLocator
+from matplotlib.lines import TICKDOWN, TICKLEFT, Line2D
+from matplotlib.text import Text
+from matplotlib.ticker import (
+    FixedFormatter,
+    FixedLocator,
+    Formatter,
+    Locator,
+    MaxNLocator,
+    NullLocator,
+)
+from matplotlib.transforms import offset_copy
 
 from uso_lib import fmt
 
@@ -340,26 +352,134 @@ class YearFormatter(Formatter):
         return str(int(round(x))) if abs(x - round(x)) < 1e-6 else ""
 
 
-def year_axis(ax: Axes, years: Iterable[int]) -> None:
+class LightAxis(Artist):
+    """One axis's tick marks, tick labels, grid lines and title, made when the chart is drawn.
+
+    Matplotlib's own ticks are full artists (two marker lines, a grid line and two texts each,
+    copied from a template, and recomputed again for the axis label's place); in a report of
+    some fifty small charts they were a fifth of the time. This draws the same things from the
+    final view limits: one line of tick marks, one collection of grid lines and a text per
+    label. Its properties are taken from the house style when it is made, as drawing happens
+    outside :func:`styled`."""
+
+    def __init__(self, ax: Axes, axis: str, locator: Locator, formatter: Formatter, *,
+                 grid: bool = True, label: str | None = None) -> None:
+        super().__init__()
+        self.axis = axis
+        self.locator = locator
+        self.formatter = formatter
+        self.grid = grid
+        self.label = label or None
+        self.font = FontProperties(family=mpl.rcParams["font.family"],
+                                   size=mpl.rcParams[f"{axis}tick.labelsize"])
+        self.label_font = FontProperties(family=mpl.rcParams["font.family"],
+                                         size=mpl.rcParams["axes.labelsize"])
+        self.mark_colour = mpl.rcParams[f"{axis}tick.color"]
+        self.mark_size = mpl.rcParams[f"{axis}tick.major.size"]
+        self.mark_width = mpl.rcParams[f"{axis}tick.major.width"]
+        self.pad = mpl.rcParams[f"{axis}tick.major.pad"]
+        self.set_zorder(0.6)  # under the data, as set_axisbelow(True) puts matplotlib's grid
+        self.set_gid(f"uso-{axis}axis")
+        self._drawn: list[Artist] = []
+        getattr(ax, f"{axis}axis").set_major_locator(NullLocator())  # no matplotlib ticks
+        ax.add_artist(self)
+
+    def ticks(self) -> list[tuple[float, str]]:
+        """(position, label) of every tick inside the view limits."""
+        lo, hi = sorted(self.axes.get_ylim() if self.axis == "y" else self.axes.get_xlim())
+        eps = (hi - lo) * 1e-9
+        locs = [float(v) for v in self.locator.tick_values(lo, hi) if lo - eps <= v <= hi + eps]
+        self.formatter.set_locs(locs)
+        return [(v, self.formatter(v, i)) for i, v in enumerate(locs)]
+
+    def get_children(self) -> list[Artist]:
+        return list(self._drawn)
+
+    def draw(self, renderer) -> None:
+        if not self.get_visible():
+            return
+        ax, fig = self.axes, self.axes.figure
+        ticks = self.ticks()
+        y = self.axis == "y"
+        along = ax.get_yaxis_transform() if y else ax.get_xaxis_transform()
+        out = self.mark_size + self.pad  # points from the spine to the labels
+        shift = (-out, 0) if y else (0, -out)
+        art: list[Artist] = []
+        if self.grid and ticks:
+            segments = [[(0, v), (1, v)] if y else [(v, 0), (v, 1)] for v, _ in ticks]
+            art.append(LineCollection(segments, colors=GRID, linewidths=0.7,
+                                      transform=along, gid="uso-grid"))
+        pos = [v for v, _ in ticks]
+        art.append(Line2D([0] * len(pos) if y else pos, pos if y else [0] * len(pos),
+                          transform=along, linestyle="none", color=self.mark_colour,
+                          marker=TICKLEFT if y else TICKDOWN, markersize=self.mark_size,
+                          markeredgewidth=self.mark_width, gid="uso-tickmarks"))
+        labels = [Text(0 if y else v, v if y else 0, text, fontproperties=self.font,
+                       color=TEXT, ha="right" if y else "center",
+                       va="center_baseline" if y else "top", gid="uso-tick",
+                       transform=offset_copy(along, fig, *shift, units="points"))
+                  for v, text in ticks if text]
+        art += labels
+        for a in art:
+            a.set_figure(fig)
+            a.draw(renderer)
+        if self.label:
+            art.append(self._title(renderer, labels, along))
+        self._drawn = art
+        self.stale = False
+
+    def _title(self, renderer, labels: list[Text], along) -> Text:
+        """The axis title beyond the widest (y) or below the (x) tick labels."""
+        fig = self.axes.figure
+        extents = [t.get_window_extent(renderer) for t in labels]
+        points = 72 / fig.dpi
+        if self.axis == "y":
+            depth = max((e.width for e in extents), default=0) * points
+            x, y_ = -(self.mark_size + self.pad + depth + 4), 0
+            title = Text(0, 0.5, self.label, fontproperties=self.label_font, color=MUTED,
+                         rotation=90, ha="center", va="bottom", gid="uso-axis-title",
+                         transform=offset_copy(self.axes.transAxes, fig, x, y_, units="points"))
+        else:
+            depth = max((e.height for e in extents), default=0) * points
+            y_ = -(self.mark_size + self.pad + depth + 4)
+            title = Text(0.5, 0, self.label, fontproperties=self.label_font, color=MUTED,
+                         ha="center", va="top", gid="uso-axis-title",
+                         transform=offset_copy(self.axes.transAxes, fig, 0, y_,
+                                               units="points"))
+        title.set_figure(fig)
+        title.draw(renderer)
+        return title
+
+
+def axis_ticks(ax: Axes, axis: str = "y") -> list[tuple[float, str]]:
+    """(position, label) of the ticks a :class:`LightAxis` draws (tests, notebooks)."""
+    for artist in ax.artists:
+        if isinstance(artist, LightAxis) and artist.axis == axis:
+            return artist.ticks()
+    return []
+
+
+def year_axis(ax: Axes, years: Iterable[int], *, label: str | None = None) -> LightAxis:
     years = sorted(set(int(y) for y in years))
-    ax.xaxis.set_major_formatter(YearFormatter())
-    if 0 < len(years) <= 12:
-        ax.set_xticks(years)
-        if len(years) > 8:
-            ax.xaxis.set_major_locator(MaxNLocator(nbins=8, integer=True))
+    if 0 < len(years) <= 8:
+        locator: Locator = FixedLocator(years)
     else:
-        ax.xaxis.set_major_locator(MaxNLocator(nbins=9, integer=True))
+        locator = MaxNLocator(nbins=8 if len(years) <= 12 else 9, integer=True)
+    return LightAxis(ax, "x", locator, YearFormatter(), grid=False, label=label)
+
+
+def category_axis(ax: Axes, positions: Sequence[float], labels: Sequence[str], *,
+                  axis: str = "x") -> LightAxis:
+    """Fixed labels at fixed positions (a bar per year, say)."""
+    return LightAxis(ax, axis, FixedLocator(list(positions)),
+                     FixedFormatter(list(labels)), grid=False)
 
 
 def value_axis(ax: Axes, axis: str = "y", decimals: int | None = None, *, grid: bool = True,
-               absolute: bool = False) -> None:
-    target = ax.yaxis if axis == "y" else ax.xaxis
+               absolute: bool = False, label: str | None = None) -> LightAxis:
     # steps of 1, 2, 2.5 or 5 times a power of ten: 1.5 or 3 steps read awkwardly
-    target.set_major_locator(MaxNLocator(nbins=6, steps=[1, 2, 2.5, 5, 10]))
-    target.set_major_formatter(FinnishFormatter(decimals, absolute=absolute))
-    if grid:
-        ax.grid(True, axis=axis, color=GRID, linewidth=0.7)
-        ax.set_axisbelow(True)
+    return LightAxis(ax, axis, MaxNLocator(nbins=6, steps=[1, 2, 2.5, 5, 10]),
+                     FinnishFormatter(decimals, absolute=absolute), grid=grid, label=label)
 
 
 def bar_rows(ax: Axes, positions: list[float], names: list[str]) -> None:
