@@ -12,7 +12,7 @@ import base64
 import html
 import io
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import date
 
 import pandas as pd
@@ -251,13 +251,37 @@ def table_html(df: pd.DataFrame, *, numeric: Sequence[str] = (), cls: str = "uso
                highlight: int | None = None, caption: str = "") -> str:
     """An HTML table of already formatted cells (every cell escaped). ``numeric`` columns
     are right-aligned; ``highlight`` marks one row (the report's own municipality)."""
-    head = "".join(f'<th{" class=num" if c in numeric else ""}>{esc(c)}</th>'
-                   for c in df.columns)
+    columns = [df.iloc[:, i].tolist() for i in range(df.shape[1])]  # faster than itertuples
+    rows = zip(*columns, strict=True) if columns else [()] * len(df)
+    return _table(list(df.columns), rows, numeric=numeric, cls=cls, highlight=highlight,
+                  caption=caption)
+
+
+def records_html(records: Sequence[Mapping[str, object]], *,
+                 columns: Sequence[str] | None = None, numeric: Sequence[str] = (),
+                 cls: str = "uso-table", highlight: int | None = None,
+                 caption: str = "") -> str:
+    """:func:`table_html` of records (dicts of formatted cells) without building a DataFrame
+    for a few rows: the columns are ``columns`` or else the keys in order of first
+    appearance, and a cell a record lacks is empty (as ``pd.DataFrame(records).fillna("")``
+    would show it)."""
+    columns = list(columns if columns is not None else
+                   dict.fromkeys(k for rec in records for k in rec))
+    rows = ([rec.get(c, "") for c in columns] for rec in records)
+    return _table(columns, rows, numeric=numeric, cls=cls, highlight=highlight,
+                  caption=caption)
+
+
+def _table(columns: list, rows: Iterable[Sequence[object]], *, numeric: Sequence[str],
+           cls: str, highlight: int | None, caption: str) -> str:
+    num = [c in numeric for c in columns]
+    head = "".join(f'<th{" class=num" if n else ""}>{esc(c)}</th>'
+                   for c, n in zip(columns, num, strict=True))
     body = []
-    for i, row in enumerate(df.itertuples(index=False)):
+    for i, row in enumerate(rows):
         mark = ' class="uso-self"' if highlight is not None and i == highlight else ""
-        cells = "".join(f'<td{" class=num" if c in numeric else ""}>{esc(v)}</td>'
-                        for c, v in zip(df.columns, row, strict=True))
+        cells = "".join(f'<td{" class=num" if n else ""}>{esc(v)}</td>'
+                        for n, v in zip(num, row, strict=True))
         body.append(f"<tr{mark}>{cells}</tr>")
     cap = f"<caption>{esc(caption)}</caption>" if caption else ""
     return (f'<table class="{esc(cls)}">{cap}<thead><tr>{head}</tr></thead>'

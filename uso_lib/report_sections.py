@@ -38,6 +38,7 @@ from uso_lib.report_html import (
     no_data_note,
     note,
     paragraph,
+    records_html,
     source_html,
     table_html,
     value_text,
@@ -309,8 +310,7 @@ def comparison_table(r: Report, ind: Indicator, c: compare.Comparison) -> str:
             g = c.groups.get(key)
             if g and g.rank is not None:
                 rows.append({"": title, value_col: f"{g.rank_text}/{g.n_ranked}"})
-        df = pd.DataFrame(rows).fillna("")
-        return table_html(df, numeric=[col for col in df.columns if col], highlight=0)
+        return _comparison_html(rows)
     for key, g in c.groups.items():
         if key == "country":
             continue
@@ -325,11 +325,17 @@ def comparison_table(r: Report, ind: Indicator, c: compare.Comparison) -> str:
     rows.append({"": "Koko maa" if own_country else "Kuntien ka. (koko maa)",
                  value_col: value_text(c.country_value if own_country
                                        else c.groups["country"].mean, unit, d)})
-    df = pd.DataFrame(rows).fillna("")
     peer = c.groups.get("peers")
     if peer and peer.rank is not None:
-        df["Sija vrt."] = [f"{peer.rank_text}/{peer.n_ranked}"] + [""] * (len(df) - 1)
-    return table_html(df, numeric=[col for col in df.columns if col], highlight=0)
+        own["Sija vrt."] = f"{peer.rank_text}/{peer.n_ranked}"  # the last column
+    return _comparison_html(rows)
+
+
+def _comparison_html(rows: list[dict[str, str]]) -> str:
+    """The comparison rows as a table: the first row (the municipality) highlighted, every
+    column but the row titles right-aligned."""
+    columns = dict.fromkeys(k for row in rows for k in row)
+    return records_html(rows, numeric=[col for col in columns if col], highlight=0)
 
 
 # -- breakdowns -------------------------------------------------------------------------------
@@ -362,34 +368,42 @@ def category_table(r: Report, ind: Indicator) -> str:
         return paragraph(f"{r.kunta.name_fi}: ei luokittaisia tietoja.", cls="uso-note")
     rows = select(r, ind.id, [r.kunta.code, COUNTRY], [year], category=None)
     rows = rows[rows["category"] != ""]
-    own = rows[rows["kunta"] == r.kunta.code].set_index("category")
-    ctry = rows[rows["kunta"] == COUNTRY].set_index("category")
+    own, ctry = _by_category(rows, r.kunta.code), _by_category(rows, COUNTRY)
     labels = ind.categories or {}
-    order = [k for k in labels if k in own.index] + sorted(set(own.index) - set(labels))
+    order = [k for k in labels if k in own] + sorted(set(own) - set(labels))
     caption = f"{ind.label} luokittain, {r.kunta.name_fi} {year}"
     r.appendix.add(rows, ind)
 
-    def cell(frame: pd.DataFrame, k: str) -> str:
-        if k not in frame.index:
+    def cell(figures: dict[str, tuple[object, object]], k: str) -> str:
+        if k not in figures:
             return fmt.MISSING
-        return value_text(frame.at[k, "value"], ind.unit, ind.decimals, frame.at[k, "status"])
+        value, status = figures[k]
+        return value_text(value, ind.unit, ind.decimals, status)  # type: ignore[arg-type]
 
     prefixes = list(dict.fromkeys(k.split(":")[0] for k in order))
     if all(k.split(":")[0] in PREFIX_LABELS for k in order) and len(prefixes) > 1:
         rests = list(dict.fromkeys(k.split(":", 1)[1] if ":" in k else "" for k in order))
-        table = pd.DataFrame({"Ryhmä": [
-            (PREFIX_LABELS.get(x, x) if x in PREFIX_LABELS else x) or "yhteensä"
-            for x in rests]})
+        columns = {"Ryhmä": [(PREFIX_LABELS.get(x, x) if x in PREFIX_LABELS else x)
+                             or "yhteensä" for x in rests]}
         for p in prefixes:
-            table[PREFIX_LABELS[p]] = [cell(own, f"{p}:{x}" if x else p) for x in rests]
-        return (table_html(table, numeric=list(table.columns[1:]), caption=caption)
-                + source_html(rows))
-    table = pd.DataFrame({"Luokka": [labels.get(k, k) for k in order],
-                          r.kunta.name_fi: [cell(own, k) for k in order]})
-    if not ctry.empty:
-        table["Koko maa"] = [cell(ctry, k) for k in order]
-    return (table_html(table, numeric=list(table.columns[1:]), caption=caption)
+            columns[PREFIX_LABELS[p]] = [cell(own, f"{p}:{x}" if x else p) for x in rests]
+    else:
+        columns = {"Luokka": [labels.get(k, k) for k in order],
+                   r.kunta.name_fi: [cell(own, k) for k in order]}
+        if ctry:
+            columns["Koko maa"] = [cell(ctry, k) for k in order]
+    records = [dict(zip(columns, cells, strict=True))
+               for cells in zip(*columns.values(), strict=True)]
+    return (records_html(records, columns=list(columns), numeric=list(columns)[1:],
+                         caption=caption)
             + source_html(rows))
+
+
+def _by_category(rows: pd.DataFrame, kunta: str) -> dict[str, tuple[object, object]]:
+    """category -> (value, status) of one municipality's rows (one year's breakdown)."""
+    return {k: (v, s) for c, k, v, s in zip(rows["kunta"].tolist(), rows["category"].tolist(),
+                                            rows["value"].tolist(), rows["status"].tolist(),
+                                            strict=True) if c == kunta}
 
 
 def _breakdown(r: Report, ind: Indicator, codes: list[str], what: str
