@@ -193,7 +193,7 @@ def population_pyramid(frame: pd.DataFrame, *, age: str | None = None, sex: str 
         y = np.array([pos[a] for a in part["_age_label"]])
         v = part["_v"].to_numpy()
         ok = ~np.isnan(v)
-        ax.barh(y[ok], sign * v[ok], height=0.82, color=colour, zorder=2,
+        st.bars(ax, y[ok], sign * v[ok], width=0.82, color=colour,
                 gid=f"uso-pyramid-{name or 'total'}")
         missing += [f"{a}{' ' + name.lower() if name else ''}"
                     for a in part["_age_label"][~ok]]
@@ -277,7 +277,7 @@ def service_need_change(frame: pd.DataFrame, *, group: str | None = None,
     y = np.arange(len(df))
     ok = ~np.isnan(change)
     colours = [st.POSITIVE if c >= 0 else st.NEGATIVE for c in change[ok]]
-    ax.barh(y[ok], change[ok], height=0.62, color=colours, zorder=2, gid="uso-change")
+    st.bars(ax, y[ok], change[ok], width=0.62, color=colours, gid="uso-change")
     finite = change[ok]
     lo = min(0.0, float(finite.min())) if ok.any() else -1.0
     hi = max(0.0, float(finite.max())) if ok.any() else 1.0

@@ -82,7 +82,7 @@ def ranking_bars(df: pd.DataFrame, value: str = "value", label: str = "name",
     fig, ax = frame_.fig, frame_.ax
     y = np.arange(n)
     colours = [st.HIGHLIGHT if h else st.PEER for h in rows["_hl"]]
-    ax.barh(y[: len(present)], values, height=0.68, color=colours[: len(present)], zorder=2)
+    st.bars(ax, y[: len(present)], values, width=0.68, color=colours[: len(present)])
 
     # value range with room for the labels beside the bar ends
     labels = [st.value_label(v, unit, decimals) for v in values]

@@ -152,7 +152,7 @@ def _bars(names: list[str], values: np.ndarray, refs: pd.DataFrame, hl: str,
     ax = fr.ax
     y = np.arange(len(names))
     ok = ~np.isnan(values)
-    ax.barh(y[ok], values[ok], height=0.66, color=st.HIGHLIGHT, zorder=2, gid="uso-bars")
+    st.bars(ax, y[ok], values[ok], width=0.66, color=st.HIGHLIGHT, gid="uso-bars")
     handles, legend = [Patch(color=st.HIGHLIGHT)], [hl]
     finite = list(values[ok])
     reach = np.where(ok, np.maximum(values, 0), 0.0)  # where each row's label may start
@@ -311,8 +311,8 @@ def _commuting_bars(df, flows, unit, title, subtitle, source) -> Figure:
     ok = ~np.isnan(vals)
     colours = [_COMMUTING_COLOURS.get(kind, st.PEER) for _, kind in flows]
     y = np.arange(len(names))
-    ax.barh(y[ok], vals[ok], height=0.6, color=[c for c, o in zip(colours, ok, strict=True)
-                                                 if o], zorder=2, gid="uso-bars")
+    st.bars(ax, y[ok], vals[ok], width=0.6,
+            color=[c for c, o in zip(colours, ok, strict=True) if o], gid="uso-bars")
     vmax = float(np.nanmax(vals)) if ok.any() else 1.0
     label_in = st.text_width(texts, st.LABEL_SIZE) + 0.12
     ax.set_xlim(0, vmax / max(0.3, 1 - label_in / (st.WIDTH - left - 0.2)))
@@ -435,8 +435,8 @@ def emissions_by_sector(frame: pd.DataFrame, *, year: str = "year", category: st
         filled = np.nan_to_num(v, nan=0.0)  # only for stacking offsets; NaN bars not drawn
         ok = ~np.isnan(v)
         base = np.where(filled >= 0, pos_base, neg_base)
-        ax.bar(x[ok], v[ok], bottom=base[ok], width=width, color=colour, zorder=2,
-               edgecolor="white", linewidth=0.5, gid=f"uso-sector-{i}")
+        st.bars(ax, x[ok], v[ok], base=base[ok], width=width, color=colour, horizontal=False,
+                edgecolor="white", linewidth=0.5, gid=f"uso-sector-{i}")
         pos_base += np.where(filled > 0, filled, 0)
         neg_base += np.where(filled < 0, filled, 0)
         handles.append(Patch(color=colour))

@@ -21,6 +21,7 @@ from functools import cache
 from typing import ParamSpec, TypeVar
 
 import matplotlib as mpl
+import numpy as np
 import seaborn as sns
 from cycler import cycler
 from matplotlib.artist import Artist
@@ -31,6 +32,7 @@ from matplotlib.figure import Figure
 from matplotlib.font_manager import FontProperties, findfont, get_font
 from matplotlib.ft2font import LoadFlags
 from matplotlib.lines import TICKDOWN, TICKLEFT, Line2D
+from matplotlib.patches import Rectangle
 from matplotlib.text import Text
 from matplotlib.ticker import (
     FixedFormatter,
@@ -480,6 +482,29 @@ def value_axis(ax: Axes, axis: str = "y", decimals: int | None = None, *, grid: 
     # steps of 1, 2, 2.5 or 5 times a power of ten: 1.5 or 3 steps read awkwardly
     return LightAxis(ax, axis, MaxNLocator(nbins=6, steps=[1, 2, 2.5, 5, 10]),
                      FinnishFormatter(decimals, absolute=absolute), grid=grid, label=label)
+
+
+def bars(ax: Axes, positions, values, *, width: float, color, horizontal: bool = True,
+         base=None, zorder: float = 2, gid: str | None = None, edgecolor: str = "none",
+         linewidth: float = 0.0) -> list[Rectangle]:
+    """Bars as plain rectangles (``barh``/``bar`` with ``align="center"``), for charts that
+    set both axis limits themselves.
+
+    ``Axes.bar`` also updates the data limits patch by patch and builds a container, which
+    made the bars a tenth of a report's chart-building time; every house bar chart fixes
+    its limits to make room for the value labels, so that work was thrown away."""
+    positions = np.asarray(positions, dtype=float)
+    values = np.asarray(values, dtype=float)
+    bases = np.zeros(len(values)) if base is None else np.asarray(base, dtype=float)
+    colours = [color] * len(values) if isinstance(color, str) else list(color)
+    out = []
+    for p, v, b, c in zip(positions, values, bases, colours, strict=True):
+        xy, w, h = ((b, p - width / 2), v, width) if horizontal else ((p - width / 2, b), width, v)
+        rect = Rectangle(xy, w, h, facecolor=c, edgecolor=edgecolor, linewidth=linewidth,
+                         zorder=zorder, gid=gid)
+        ax.add_artist(rect)
+        out.append(rect)
+    return out
 
 
 def bar_rows(ax: Axes, positions: list[float], names: list[str]) -> None:
