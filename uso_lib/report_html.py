@@ -333,7 +333,9 @@ def png_data_uri(fig, *, dpi: int = PNG_DPI, colours: int = PNG_COLOURS,
     finally:
         viz.close(fig)
     buf = io.BytesIO()
-    pal.save(buf, format="PNG", pnginfo=info)
+    # zlib level 3: half the encoding time of the default 6 for a fifth more bytes (a report
+    # of ~50 charts: 0.07 s less, ~0.1 MB more)
+    pal.save(buf, format="PNG", pnginfo=info, compress_level=3)
     return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode("ascii")
 
 
