@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
+import gc
 import hashlib
 import json
 import os
@@ -616,6 +617,26 @@ class _Progress:
         self.bar.close()
 
 
+@contextlib.contextmanager
+def _gc_frozen():
+    """Keep the cycle collector off this process's long-lived objects while reports render.
+
+    Each report's page is parsed here (BeautifulSoup, ~9000 tags) and the kernel's messages
+    are decoded here; the collections that garbage triggers walked every object of nbconvert,
+    pandas and the rest (~230 000) again, ~0.07 s per report. The objects alive when the run
+    starts are frozen (:func:`gc.freeze`) and thawed when it ends, unless the caller keeps
+    frozen objects of its own: then the permanent generation is left alone."""
+    if gc.get_freeze_count():
+        yield
+        return
+    gc.collect()
+    gc.freeze()
+    try:
+        yield
+    finally:
+        gc.unfreeze()
+
+
 def _run_local(jobs: list[Job], workers: int, progress: _Progress,
                deliver: Callable[[Outcome], None]) -> None:
     """Worker threads, each with its own warm kernel, pulling jobs from one queue."""
@@ -774,7 +795,8 @@ def run(targets: Sequence[Target], options: Options, network: NetworkPlan | None
                 run_info["workers"] = n
                 workers = n
             elif jobs:
-                _run_local(jobs, workers, progress, deliver)
+                with _gc_frozen():
+                    _run_local(jobs, workers, progress, deliver)
         except KeyboardInterrupt:
             _STOPPING.set()
             release_kernels()
