@@ -171,6 +171,38 @@ class YearData:
             return None
         return int(1 + np.searchsorted(self.cuts, value, side="left"))
 
+    def members(self, members: tuple[str, ...]) -> MemberValues:
+        """The values of a group's members this year (cached): a report asks for five groups
+        of every indicator, and the natural groups (maakunta, kuntaryhmä, the whole country)
+        recur in every report of a batch."""
+        cache = self.__dict__.setdefault("_members", {})
+        if members not in cache:
+            cache[members] = MemberValues.of(self.values, members)
+        return cache[members]
+
+
+@dataclass(frozen=True)
+class MemberValues:
+    """One group's members in one year: who has a value, the values, their mean and median
+    (what does not depend on the municipality compared)."""
+
+    have: tuple[str, ...]
+    missing: tuple[str, ...]
+    codes: np.ndarray  # ``have`` as an array, to leave the municipality out of a ranking
+    values: np.ndarray  # float, in the order of ``have``
+    mean: float | None
+    median: float | None
+
+    @classmethod
+    def of(cls, d: dict[str, float], members: Iterable[str]) -> MemberValues:
+        members = list(members)
+        have = tuple(c for c in members if c in d)
+        vals = np.array([d[c] for c in have], dtype=float)
+        return cls(have, tuple(c for c in members if c not in d),
+                   np.array(have, dtype=object), vals,
+                   float(vals.mean()) if have else None,
+                   float(np.median(vals)) if have else None)
+
 
 class RowIndex:
     """Where each municipality's rows of one indicator are, as positions in the indicator's
@@ -565,24 +597,22 @@ def group_stats(group: Group, kunta: str, data: YearData | pd.Series, value: flo
     """Statistics of one group for one year. ``data``: the year's values (YearData, or a
     NaN-free Series indexed by kunta). ``judge`` False: the assessment says only higher /
     lower (counts, whose size follows the municipality's size)."""
-    d = data.values if isinstance(data, YearData) else dict(data.items())
+    mv = (data.members(tuple(group.members)) if isinstance(data, YearData) else
+          MemberValues.of(dict(data.items()), group.members))
     members = list(group.members)
-    have = [c for c in members if c in d]
-    missing = [c for c in members if c not in d]
-    vals = np.array([d[c] for c in have], dtype=float)
-    mean = float(vals.mean()) if have else None
-    median = float(np.median(vals)) if have else None
+    vals, mean = mv.values, mv.mean
     wmean = wby = None
-    if wts is not None and have:
-        w = np.array([wts[0].get(c, np.nan) for c in have], dtype=float)
+    if wts is not None and mv.have:
+        w = np.array([wts[0].get(c, np.nan) for c in mv.have], dtype=float)
         ok = ~np.isnan(w) & (w > 0)
         if ok.any():
             wmean = float(np.average(vals[ok], weights=w[ok]))
             wby = wts[1]
-    st = GroupStats(group.key, group.label, members, len(members), len(have), missing, mean,
-                    median, wmean, wby, includes_self=kunta in members)
+    st = GroupStats(group.key, group.label, members, len(members), len(mv.have),
+                    list(mv.missing), mean, mv.median, wmean, wby,
+                    includes_self=kunta in members)
     if value is not None:
-        others = np.array([d[c] for c in have if c != kunta], dtype=float)
+        others = vals[mv.codes != kunta] if kunta in mv.have else vals
         sign = -1.0 if polarity == "lower_better" else 1.0
         own, sc = sign * value, sign * others
         st.rank = int(1 + (sc > own).sum())
