@@ -41,6 +41,7 @@ from __future__ import annotations
 
 import math
 import weakref
+from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from functools import cached_property
@@ -755,36 +756,43 @@ def ranking(indicator: IndicatorLike, kunta: object, members: Iterable[object], 
     y = resolve_year(tab, year, strict=True)
     codes = resolve_codes(members)
     allc = [m.code] + [c for c in codes if c != m.code]
-    reg = regions.registry()
-    vals = tab.values.loc[y].reindex(allc) if y in tab.values.index else pd.Series(
-        np.nan, index=allc)
-    stat = [tab.status.get((c, y), "") for c in allc]
-    r = ranks(vals, ind.polarity)
-    counts = r.value_counts()
+    # a dozen municipalities: plain Python, and one DataFrame at the end in the final order
+    have = tab.year(y).values
+    vals = [have.get(c, math.nan) for c in allc]
+    rk = _min_ranks(vals, ind.polarity)
+    names = [regions.registry().get(c).name_fi for c in allc]
+    order = sorted(range(len(allc)), key=lambda i: (rk[i] is None, rk[i] or 0, names[i]))
+    shared = Counter(x for x in rk if x is not None)
+    grp = [have[c] for c in codes if c in have]
+    mean = float(np.mean(grp)) if grp else math.nan
     df = pd.DataFrame({
-        "kunta": allc,
-        "name": [reg.get(c).name_fi for c in allc],
-        "value": vals.to_numpy(dtype=float),
-        "status": stat,
-        "rank": pd.array([None if math.isnan(x) else int(x) for x in r], dtype="Int64"),
-        "rank_text": [rank_text(x, counts.get(x, 0) > 1) for x in r],
-        "highlight": [c == m.code for c in allc],
+        "kunta": [allc[i] for i in order],
+        "name": [names[i] for i in order],
+        "value": np.array([vals[i] for i in order], dtype=float),
+        "status": [tab.status.get((allc[i], y), "") for i in order],
+        "rank": pd.array([rk[i] for i in order], dtype="Int64"),
+        "rank_text": [rank_text(rk[i], shared[rk[i]] > 1) for i in order],
+        "highlight": [allc[i] == m.code for i in order],
+        "group_mean": np.full(len(allc), mean),
     })
-    grp = vals.reindex(codes).dropna()
-    mean = float(grp.mean()) if len(grp) else math.nan
-    df["group_mean"] = mean
-    df = df.sort_values(["rank", "name"], na_position="last", kind="stable").reset_index(
-        drop=True)
     meta = tab.meta(m.code, y)
     df.attrs.update({
         "indicator": ind.id, "label": ind.label, "unit": ind.unit, "decimals": ind.decimals,
         "polarity": ind.polarity, "rank_basis": RANK_BASIS[ind.polarity], "year": y,
         "mean": _f(mean), "mean_label": mean_label,
-        "n_missing": int(vals.reindex(codes).isna().sum()),
+        "n_missing": sum(c not in have for c in codes),
         "source": source_text(meta["source"], meta["table"], y),
         "relative_index": ind.relative_index,
     })
     return df
+
+
+def _min_ranks(values: list[float], polarity: str) -> list[int | None]:
+    """:func:`ranks` of a few plain floats: 1 = best by polarity, ties share the best rank,
+    a missing value has none."""
+    sign = -1.0 if polarity == "lower_better" else 1.0
+    scores = [sign * v for v in values if not math.isnan(v)]
+    return [None if math.isnan(v) else 1 + sum(s > sign * v for s in scores) for v in values]
 
 
 def series_frame(indicator: IndicatorLike, kunta: object, groups: Sequence[Group] = (), *,
