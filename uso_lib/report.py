@@ -348,9 +348,8 @@ def theme_section(r: Report, theme_id: str) -> HTML:
 # -- sources, definitions, appendix ---------------------------------------------------------
 def sources_table(r: Report) -> HTML:
     """Every source of the figures shown, with years, data dates and licence."""
-    df = r.appendix.frame()
     rows = []
-    for (source, table_id), grp in df.groupby(["source", "table"], sort=True):
+    for (source, table_id), grp in _by_source(r.appendix.frame()).items():
         dates = sorted({v for v in grp["vintage"] if v})
         rows.append({"Lähde": compare.source_text(source, table_id, None),
                      "Vuodet": year_span(grp["year"]),
@@ -362,6 +361,22 @@ def sources_table(r: Report) -> HTML:
                  "Vuodet": "kuntajako 2023", "Aineiston päiväys": "", "Mittarit": "kartat",
                  "Lisenssi": LICENCE})
     return page([table_html(pd.DataFrame(rows), cls="uso-table uso-definitions")])
+
+
+def _by_source(df: pd.DataFrame) -> dict[tuple[str, str], dict[str, list]]:
+    """The appendix rows' vintage, year and label by (source, table), sorted by source (as
+    ``df.groupby(["source", "table"])``, which drops a missing key, but on plain lists: a
+    pandas group per source costs more than the few thousand rows)."""
+    out: dict[tuple[str, str], dict[str, list]] = {}
+    for src, tab, vintage, year, label in zip(*(df[c].tolist() for c in (
+            "source", "table", "vintage", "year", "label")), strict=True):
+        if pd.isna(src) or pd.isna(tab):
+            continue
+        grp = out.setdefault((src, tab), {"vintage": [], "year": [], "label": []})
+        grp["vintage"].append(vintage)
+        grp["year"].append(year)
+        grp["label"].append(label)
+    return dict(sorted(out.items()))
 
 
 def definitions_table(r: Report) -> HTML:

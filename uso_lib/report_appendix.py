@@ -38,13 +38,23 @@ class Appendix:
     as a DataFrame of its own cost more than the whole appendix built at once."""
 
     parts: list[tuple[pd.DataFrame, str, str]] = field(default_factory=list)
+    _frame: pd.DataFrame | None = field(default=None, repr=False, compare=False)
 
     def add(self, rows: pd.DataFrame | None, ind: Indicator) -> None:
         if rows is None or rows.empty:
             return
         self.parts.append((rows, ind.label, indicator_unit(ind)))
+        self._frame = None
 
     def frame(self) -> pd.DataFrame:
+        """Every figure added, one row per store key, sorted; built once until the next
+        :meth:`add` (the sources table and the appendix file both ask for it). The caller
+        gets a shallow copy: with copy-on-write, changing it leaves the kept one alone."""
+        if self._frame is None:
+            self._frame = self._build()
+        return self._frame.copy(deep=False)
+
+    def _build(self) -> pd.DataFrame:
         if not self.parts:
             return pd.DataFrame(columns=COLUMNS)
         df = pd.concat([rows for rows, _, _ in self.parts], ignore_index=True)
