@@ -227,7 +227,7 @@ def test_one_parse_exporter_makes_the_stock_exporters_page():
     nb = nbformat.from_dict(new_notebook(cells=cells))
 
     def page(cls) -> str:
-        body, _ = render._exporter(cls).from_notebook_node(nbformat.from_dict(nb))
+        body, _ = render._new_exporter(cls).from_notebook_node(nbformat.from_dict(nb))
         return str(render._structure(body)[0])
 
     ours, stock = page(render._OneParseExporter), page(HTMLExporter)

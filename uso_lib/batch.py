@@ -57,6 +57,7 @@ from uso_lib.render import (
     page_title,
     read_notebook,
     render_to_memory,
+    warm_up,
 )
 
 MANIFEST = "manifest.json"
@@ -637,6 +638,14 @@ def _gc_frozen():
         gc.unfreeze()
 
 
+def _warm_up_export(workers: int) -> None:
+    """Ready one exporter per worker while the workers start their kernels (seconds in which
+    this thread only waits), so that no worker exports its first report cold. A problem here
+    is left to the reports' own exports, which record it."""
+    with contextlib.suppress(Exception):
+        warm_up(workers)
+
+
 def _run_local(jobs: list[Job], workers: int, progress: _Progress,
                deliver: Callable[[Outcome], None]) -> None:
     """Worker threads, each with its own warm kernel, pulling jobs from one queue."""
@@ -662,6 +671,7 @@ def _run_local(jobs: list[Job], workers: int, progress: _Progress,
     for t in threads:
         t.start()
     try:
+        _warm_up_export(workers)
         for _ in jobs:
             while True:
                 try:
