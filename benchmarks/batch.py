@@ -6,17 +6,24 @@
 (c) optionally (--all) `uso report --all --force --workers 2`: wall time, peak memory of the
     whole process tree (sampled), largest report.
 
+With --phases the script only times where one report's time goes, in this process: reports one
+after another in one warm kernel, each split into the wipe of the previous report's state, the
+notebook's cells and the export to HTML, with wall time and CPU time of this process and of the
+kernel (the machine is shared: CPU time is the steadier figure).
+
 Prints seconds per report for (a) and (b), the ratio b/a and the median per-report time from
 the manifest, and a Markdown block for benchmarks/README.md. Nothing is asserted: the figures
 are measurements of one machine. Run from the repository root:
 
     .venv/bin/python benchmarks/batch.py            # (a) and (b), about 10 minutes
     .venv/bin/python benchmarks/batch.py --all      # plus (c)
+    .venv/bin/python benchmarks/batch.py --phases   # per-step times of single reports
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import os
 import platform
@@ -123,12 +130,105 @@ def factory(args: list[str], out: Path) -> dict:
             "workers": manifest.get("run", {}).get("workers"), "tail": text[-600:]}
 
 
+PHASE_NAMES = ["Juva", "Kuhmo", "Tornio", "Imatra"]
+
+
+class _Phases:
+    """Wall and CPU seconds of the steps of each report, from wrappers around the factory's
+    functions: CPU of the calling thread, and of the kernel process (read with psutil)."""
+
+    STEPS = (("wipe", "uso_lib.kernels", "WarmKernel.prepare"),
+             ("notebook+wipe", "uso_lib.render", "execute"),
+             ("export", "uso_lib.render", "to_html"),
+             ("report", "uso_lib.batch", "run_job"))
+
+    def __init__(self) -> None:
+        self.rows: dict[str, list[tuple[float, float, float]]] = {s[0]: [] for s in self.STEPS}
+        self._procs: dict[int, psutil.Process] = {}
+
+    def kernel_cpu(self) -> float:
+        from uso_lib import batch
+
+        kernel = getattr(batch._tls, "kernel", None)
+        pid = kernel.pid if kernel is not None else None
+        if not pid:
+            return 0.0
+        times = self._procs.setdefault(pid, psutil.Process(pid)).cpu_times()
+        return times.user + times.system
+
+    def install(self) -> None:
+        import importlib
+
+        for step, module, attr in self.STEPS:
+            owner = importlib.import_module(module)
+            cls, _, name = attr.rpartition(".")
+            owner = getattr(owner, cls) if cls else owner
+            setattr(owner, name, self._timed(step, getattr(owner, name)))
+
+    def _timed(self, step: str, fn):
+        def timed(*args, **kwargs):
+            if threading.current_thread() is threading.main_thread():
+                return fn(*args, **kwargs)  # the run's warm-up, not a report
+            wall, cpu, kcpu = time.perf_counter(), time.thread_time(), self.kernel_cpu()
+            try:
+                return fn(*args, **kwargs)
+            finally:
+                self.rows[step].append((time.perf_counter() - wall,
+                                        time.thread_time() - cpu, self.kernel_cpu() - kcpu))
+        return timed
+
+
+def phases(names: list[str], rounds: int) -> dict:
+    """Render ``names`` ``rounds`` times in one warm kernel (`batch.run`, one worker, in this
+    process) and return the median of every step over all but the kernel's first report."""
+    from uso_lib import batch
+
+    timer = _Phases()
+    timer.install()
+    out = Path(tempfile.mkdtemp(prefix="uso-phases-"))
+    try:
+        # the same municipality again is a report of its own (another key), not a duplicate
+        targets = [dataclasses.replace(t, key=f"{t.key}-{i}")
+                   for i in range(rounds) for t in batch.plan_targets(names)]
+        summary = batch.run(targets, batch.Options(out=out, workers=1, force=True,
+                                                   progress=False, index=False))
+    finally:
+        shutil.rmtree(out, ignore_errors=True)
+    result = {"reports": len(summary.rendered), "failed": len(summary.failed)}
+    for step, rows in timer.rows.items():
+        warm = rows[1:] or rows
+        result[step] = {name: round(statistics.median(r[i] for r in warm), 3)
+                        for i, name in enumerate(("wall", "cpu", "kernel_cpu"))}
+        result[step]["first_wall"] = round(rows[0][0], 3) if rows else None
+    return result
+
+
+def print_phases(result: dict) -> None:
+    print(f"{result['reports']} reports ({result['failed']} failed) in one warm kernel; "
+          "median over all but the first (seconds)")
+    print(f"{'step':15s} {'wall':>6s} {'cpu here':>9s} {'cpu kernel':>11s} {'first wall':>11s}")
+    for step, _, _ in _Phases.STEPS:
+        r = result[step]
+        print(f"{step:15s} {r['wall']:6.3f} {r['cpu']:9.3f} {r['kernel_cpu']:11.3f} "
+              f"{r['first_wall']:11.3f}")
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--all", action="store_true", help="also time `uso report --all`")
     ap.add_argument("--skip-baseline", action="store_true", help="only the factory runs")
     ap.add_argument("--json", type=Path, help="also write the figures to this JSON file")
+    ap.add_argument("--phases", nargs="*", metavar="KUNTA",
+                    help="only time the steps of single reports (default: "
+                         f"{' '.join(PHASE_NAMES)}, twice)")
+    ap.add_argument("--rounds", type=int, default=2, help="with --phases: rounds over the names")
     a = ap.parse_args()
+    if a.phases is not None:
+        result = phases(a.phases or PHASE_NAMES, a.rounds)
+        print_phases(result)
+        if a.json:
+            a.json.write_text(json.dumps(result, indent=1) + "\n", encoding="utf-8")
+        return 0
     names = members()
     work = Path(tempfile.mkdtemp(prefix="uso-bench-"))
     result: dict = {"cores": os.cpu_count(), "machine": platform.platform(),
