@@ -220,6 +220,7 @@ _IDLE: queue.SimpleQueue[HTMLExporter] = queue.SimpleQueue()
 
 
 def _new_exporter(cls: type[HTMLExporter] = _OneParseExporter) -> HTMLExporter:
+    """An exporter set up for reports (``cls`` is for the test against the stock one)."""
     log = logging.getLogger("uso.render.nbconvert")  # its alt-text notices are noise here
     log.setLevel(logging.ERROR)
     exp = cls(log=log, **EXPORTER_OPTIONS)
@@ -356,7 +357,7 @@ def warm_up(exporters: int = 1) -> None:
     while its kernels start, when this process has nothing else to do."""
     nb = nbformat.v4.new_notebook(cells=[
         nbformat.v4.new_markdown_cell("# Otsikko\n\n## Osio\n\n### Kohta &amp; muuta")])
-    made = [_new_exporter() for _ in range(exporters)]
+    made = [_new_exporter() for _ in range(exporters - _IDLE.qsize())]  # an earlier run's stay
     try:
         for exp in made:
             exp.from_notebook_node(nbformat.from_dict(nb))
