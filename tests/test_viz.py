@@ -651,3 +651,5 @@ def test_report_figure_prints_the_source_as_caption_not_twice():
     # the standalone image has the source text at the bottom; the page's image ends in margin
     assert not blank(alone, range(alone.height - 20, alone.height - 6))
     assert blank(shown, range(shown.height - 6, shown.height))
+    # the background is the page's white, not the palette's near-white (no faint frame)
+    assert shown.convert("RGB").getpixel((2, 2)) == (255, 255, 255)

@@ -330,6 +330,13 @@ def png_data_uri(fig, *, dpi: int = PNG_DPI, colours: int = PNG_COLOURS,
             img = Image.alpha_composite(Image.new("RGBA", img.size, "white"), img)
         img = img.convert("RGB")
         pal = img.quantize(colors=colours, method=Image.Quantize.FASTOCTREE)
+        # the octree averages white with the lightest anti-aliased pixels (254, 254, 254):
+        # snap near-white entries back to the page's white, so no faint box frames a chart
+        rgb = pal.getpalette() or []
+        for k in range(0, len(rgb), 3):
+            if min(rgb[k:k + 3]) >= 250:
+                rgb[k:k + 3] = [255, 255, 255]
+        pal.putpalette(rgb)
     finally:
         viz.close(fig)
     buf = io.BytesIO()
