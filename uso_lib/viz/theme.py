@@ -291,7 +291,7 @@ def new_chart(plot_height: float, *, title: str | None, subtitle: str | None, so
                  fontsize=SUBTITLE_SIZE, color=MUTED, linespacing=1.1)
     fig.text(x0, 0.08 / height, "\n".join(source_lines), ha="left", va="bottom",
              fontsize=SOURCE_SIZE, color=MUTED, linespacing=1.1, gid="uso-source")
-    fig.source = " ".join(source_lines)
+    fig.source = source_text(source)
     fig.source_band = len(source_lines) * line_height(SOURCE_SIZE) + 0.02
     return Frame(fig, ax, 1 - legend_top / height, left, top, ncols)
 
@@ -426,28 +426,23 @@ class LightAxis(Artist):
             a.set_figure(fig)
             a.draw(renderer)
         if self.label:
-            art.append(self._title(renderer, labels, along))
+            art.append(self._title(renderer, labels))
         self._drawn = art
         self.stale = False
 
-    def _title(self, renderer, labels: list[Text], along) -> Text:
+    def _title(self, renderer, labels: list[Text]) -> Text:
         """The axis title beyond the widest (y) or below the (x) tick labels."""
         fig = self.axes.figure
+        y = self.axis == "y"
         extents = [t.get_window_extent(renderer) for t in labels]
-        points = 72 / fig.dpi
-        if self.axis == "y":
-            depth = max((e.width for e in extents), default=0) * points
-            x, y_ = -(self.mark_size + self.pad + depth + 4), 0
-            title = Text(0, 0.5, self.label, fontproperties=self.label_font, color=MUTED,
-                         rotation=90, ha="center", va="bottom", gid="uso-axis-title",
-                         transform=offset_copy(self.axes.transAxes, fig, x, y_, units="points"))
-        else:
-            depth = max((e.height for e in extents), default=0) * points
-            y_ = -(self.mark_size + self.pad + depth + 4)
-            title = Text(0.5, 0, self.label, fontproperties=self.label_font, color=MUTED,
-                         ha="center", va="top", gid="uso-axis-title",
-                         transform=offset_copy(self.axes.transAxes, fig, 0, y_,
-                                               units="points"))
+        depth = max((e.width if y else e.height for e in extents), default=0) * 72 / fig.dpi
+        away = -(self.mark_size + self.pad + depth + 4)  # points from the spine
+        title = Text(0 if y else 0.5, 0.5 if y else 0, self.label, fontproperties=self.label_font,
+                     color=MUTED, rotation=90 if y else 0, ha="center",
+                     va="bottom" if y else "top", gid="uso-axis-title",
+                     transform=offset_copy(self.axes.transAxes, fig, *((away, 0) if y else
+                                                                       (0, away)),
+                                           units="points"))
         title.set_figure(fig)
         title.draw(renderer)
         return title
