@@ -653,3 +653,29 @@ def test_report_figure_prints_the_source_as_caption_not_twice():
     assert blank(shown, range(shown.height - 6, shown.height))
     # the background is the page's white, not the palette's near-white (no faint frame)
     assert shown.convert("RGB").getpixel((2, 2)) == (255, 255, 255)
+
+
+def test_projection_shading_survives_the_report_palette():
+    # the report's 48-colour PNG once merged a #f2f2f2 projection period with the white page
+    import io
+
+    from PIL import Image
+
+    from uso_lib import report_html
+
+    history = pd.Series({2015: 6548.0, 2019: 6116.0, 2023: 5734.0})
+    forecast = pd.Series({2024: 5650.0, 2030: 5100.0, 2040: 4400.0})
+    fig = viz.projection(history, forecast, source="Tilastokeskus, StatFin 11re, 14wx")
+    fig.set_dpi(report_html.PNG_DPI)
+    fig.canvas.draw()
+    ax = fig.axes[0]
+    x, _ = ax.transData.transform((2035, 0))
+    _, y = ax.transAxes.transform((0, 0.95))  # near the top: shading only, no line
+    height = fig.canvas.get_width_height()[1]
+    png = report_html.png_data_uri(fig).split(",", 1)[1]
+    img = Image.open(io.BytesIO(base64.b64decode(png))).convert("RGB")
+    assert img.getpixel((2, 2)) == (255, 255, 255)
+    shade = img.getpixel((int(x), int(height - y)))
+    assert shade != (255, 255, 255)
+    assert all(abs(a - round(b * 255)) <= 3 for a, b in zip(shade, mpl.colors.to_rgb(st.SHADE),
+                                                             strict=True)), shade

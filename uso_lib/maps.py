@@ -47,6 +47,9 @@ NO_DATA = "ei tietoa"
 NO_DATA_COLOR = "#e3e3e3"
 NO_DATA_HATCH = "/////"
 NO_DATA_HATCH_COLOR = "#9e9e9e"
+# land outside the region in a close-up; a lighter grey merges with the white background in
+# the report's 48-colour PNGs (report_html.png_data_uri)
+OUTSIDE_COLOR = "#ebebeb"
 HIGHLIGHT_COLOR = "#d95f02"
 PEER_COLOR = "#1a1a1a"
 BORDER_COLOR = "#6e6e6e"
@@ -471,7 +474,7 @@ def regional(code: object, values: pd.Series | pd.DataFrame | None = None, *,
 
     fade = 0.45  # share of the colour kept outside the region
     if cls is None:
-        colors = {c: ("#fdd0a2" if c == hi else "#dbe7f3" if c in inside else "#f3f3f3")
+        colors = {c: ("#fdd0a2" if c == hi else "#dbe7f3" if c in inside else OUTSIDE_COLOR)
                   for c in in_view}
         missing = []
     else:

@@ -210,7 +210,7 @@ def projection(history, forecast, *, label: str = "Toteutunut",
     ax = frame.ax
     handles, labels = [], []
     if len(fc.index):
-        ax.axvspan(fc.index.min(), fc.index.max(), color="#f2f2f2", zorder=0, linewidth=0)
+        ax.axvspan(fc.index.min(), fc.index.max(), color=st.SHADE, zorder=0, linewidth=0)
         ax.annotate(forecast_label if fc.shape[1] == 1 else "Ennusteet",
                     (fc.index.min(), 1), xycoords=("data", "axes fraction"),
                     xytext=(4, -4), textcoords="offset points", ha="left", va="top",

@@ -55,6 +55,8 @@ PEER_LINE = "#c8c8c8"
 TEXT = "#262626"
 MUTED = "#666666"            # subtitles, source lines, "ei tietoa"
 GRID = "#e6e6e6"
+SHADE = "#ebebeb"            # light fills (projection period, land outside the region); a
+                             # lighter grey merges with white in the report's 48-colour PNGs
 POSITIVE = PALETTE[0]        # growth in diverging bars
 NEGATIVE = PALETTE[3]        # decline in diverging bars
 MEN, WOMEN = PALETTE[0], PALETTE[1]
