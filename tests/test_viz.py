@@ -251,8 +251,7 @@ def test_indexed_series_is_100_in_the_base_year(population_11re):
     all_texts = texts(fig)
     assert "Indeksi, 2015 = 100" in all_texts
     assert "87,6" in all_texts  # Juva 2023: 5734 / 6548
-    legend = [t.get_text() for t in fig.legends[0].get_texts()]
-    assert legend == ["Juva", "Koko maa", "Vrt. kunnat ka."]
+    assert st.legend_labels(fig) == ["Juva", "Koko maa", "Vrt. kunnat ka."]
 
 
 def test_indexed_series_without_base_value_says_so():
@@ -415,7 +414,7 @@ def test_jobs_by_industry_shares_of_the_published_total(aas):
     labels = [t.get_text() for t in by_gid(fig, "uso-value")]
     assert labels[0] == f"{shares[best]:.1f}".replace(".", ",") + f"{NBSP}%"
     assert len(by_gid(fig, "uso-compare")) == 1  # the country's markers
-    assert [t.get_text() for t in fig.legends[0].get_texts()] == ["Juva", "Koko maa"]
+    assert st.legend_labels(fig) == ["Juva", "Koko maa"]
     # without a total the shares are of the categories shown, and the chart says so
     fig = viz.jobs_by_industry(juva_jobs[juva_jobs["category"] != ""], source="x")
     assert "Osuus näytettyjen luokkien summasta" in texts(fig)
@@ -484,7 +483,7 @@ def test_emissions_stacked_with_published_totals(aas):
     totals = [t.get_text() for t in by_gid(fig, "uso-total")]
     assert totals == ["86", "85"]  # the published totals, not the sum of rounded sectors
     assert [t.get_text() for t in by_gid(fig, "uso-missing")] == ["ei tietoa"]
-    legend = [t.get_text() for t in fig.legends[0].get_texts()]
+    legend = st.legend_labels(fig)
     assert legend[:2] == ["Energia (pl. kotimaan liikenne)", "Kotimaan liikenne"]
     transport = by_gid(fig, "uso-sector-1")
     assert [p.get_height() for p in transport] == [32, 34]  # 2015, 2019
@@ -593,6 +592,58 @@ def test_finnish_formatter_decimals_follow_the_tick_step():
     f.set_locs([5000.0, 5500.0, 6000.0])
     assert f(5500.0) == f"5{NBSP}500"
     assert f(-3.0) == f"{MINUS}3"
+
+
+@pytest.mark.parametrize("ncols", [1, 2, 3])
+def test_light_legend_draws_what_matplotlibs_legend_draws(ncols):
+    """The house legend lays its entries out itself (cheaper than matplotlib's packers); the
+    pixels must be matplotlib's: lines with a centred marker, dashed lines, marker-only keys,
+    filled patches, uneven columns, a label with tall letters (Ä) and a wide one."""
+    from matplotlib.lines import Line2D
+    from matplotlib.patches import Patch
+
+    handles = [Line2D([], [], color=st.HIGHLIGHT, linewidth=2.4, marker="o", markersize=4),
+               Line2D([], [], color="#cc78bc", linewidth=1.2, linestyle="--"),
+               Patch(color=st.PEER),
+               Line2D([], [], marker="D", linestyle="none", color="#333333", markersize=4),
+               Patch(facecolor=st.PALETTE[2], edgecolor="black", linewidth=0.8)]
+    labels = ["Juva", "Koko maa", "Vrt. kunnat ka.", "Äänestysaktiivisuus, eduskuntavaalit",
+              "Ålands"]
+
+    def draw(light: bool) -> np.ndarray:
+        with st.style():
+            frame = st.new_chart(2.0, title="Otsikko", subtitle="henkeä", source="x",
+                                 legend=labels)
+            frame.legend_ncols = ncols
+            if light:
+                st.legend(frame, handles, labels)
+            else:
+                frame.fig.legend(handles, labels, loc="upper left", ncols=ncols,
+                                 bbox_to_anchor=(0.1 / st.WIDTH - 0.005, frame.legend_y),
+                                 borderaxespad=0, handlelength=2.2, columnspacing=1.5,
+                                 handletextpad=0.5, fontsize=st.LABEL_SIZE + 0.5)
+            frame.fig.canvas.draw()
+            return np.asarray(frame.fig.canvas.buffer_rgba()).copy()
+
+    light, stock = draw(True), draw(False)
+    assert (light != 255).any()  # something was drawn
+    differ = np.argwhere((light != stock).any(axis=2))
+    assert len(differ) == 0, f"{len(differ)} pixels differ, first at {differ[:3].tolist()}"
+
+
+def test_light_legend_keeps_its_labels_and_rejects_what_it_cannot_draw():
+    from matplotlib.collections import LineCollection
+
+    with st.style():
+        frame = st.new_chart(2.0, title="t", subtitle=None, source="x", legend=["a", "b"])
+        with pytest.raises(TypeError, match="not LineCollection"):
+            st.legend(frame, [LineCollection([])], ["a"])
+        assert st.legend(frame, [], []) is None and st.legend_labels(frame.fig) == []
+        from matplotlib.lines import Line2D
+        st.legend(frame, [Line2D([], []), Line2D([], [])], ["a", "b"])
+    assert st.legend_labels(frame.fig) == ["a", "b"]
+    assert [t.get_text() for t in by_gid(frame.fig, "uso-legend-label")] == []  # not drawn yet
+    assert texts(frame.fig).count("a") == 1 and "b" in texts(frame.fig)
 
 
 def test_png_and_data_uri_are_small_deterministic_and_close_the_figure():

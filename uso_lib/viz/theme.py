@@ -32,7 +32,7 @@ from matplotlib.figure import Figure
 from matplotlib.font_manager import FontProperties, findfont, get_font
 from matplotlib.ft2font import LoadFlags
 from matplotlib.lines import TICKDOWN, TICKLEFT, Line2D
-from matplotlib.patches import Rectangle
+from matplotlib.patches import Patch, Rectangle
 from matplotlib.text import Text
 from matplotlib.ticker import (
     FixedFormatter,
@@ -42,7 +42,7 @@ from matplotlib.ticker import (
     MaxNLocator,
     NullLocator,
 )
-from matplotlib.transforms import offset_copy
+from matplotlib.transforms import IdentityTransform, offset_copy
 
 from uso_lib import fmt
 
@@ -298,16 +298,132 @@ def new_chart(plot_height: float, *, title: str | None, subtitle: str | None, so
     return Frame(fig, ax, 1 - legend_top / height, left, top, ncols)
 
 
-def legend(frame: Frame, handles: list, labels: list[str]) -> None:
+def legend(frame: Frame, handles: list, labels: list[str]) -> LightLegend | None:
     """The legend above the axes, aligned with the title (no box), in the columns that
     :func:`new_chart` made room for."""
     if not handles:
-        return
-    frame.fig.legend(handles, labels, loc="upper left",
-                     ncols=frame.legend_ncols,
-                     bbox_to_anchor=(0.1 / WIDTH - 0.005, frame.legend_y),
-                     borderaxespad=0, handlelength=2.2, columnspacing=1.5, handletextpad=0.5,
-                     fontsize=LABEL_SIZE + 0.5)
+        return None
+    return LightLegend(frame.fig, handles, labels, x=0.1 / WIDTH - 0.005, top=frame.legend_y,
+                       ncols=frame.legend_ncols, fontsize=LABEL_SIZE + 0.5)
+
+
+class LightLegend(Artist):
+    """A legend of line and patch entries, laid out when the chart is drawn.
+
+    Matplotlib's Legend packs every entry into offset boxes (a drawing area, a text area and
+    two packers per entry) and measures them again when drawn; with some thirty legends in a
+    report that was a tenth of its charts' time. This keeps matplotlib's layout, in font-size
+    units (handle 2.2 em long, 0.5 em to the label, 1.5 em between columns, 0.5 em between
+    rows, 0.4 em border, entries filled column by column, the columns sharing the first row's
+    baseline and each stacked down by its labels' measured heights), and draws each entry's
+    handle and label straight onto the figure. Handles copy the style of the artists they
+    stand for, as matplotlib's legend handlers do; a test compares the pixels."""
+
+    HANDLE_LENGTH = 2.2
+    HANDLE_HEIGHT = 0.7
+    HANDLE_TEXT_PAD = 0.5
+    COLUMN_SPACING = 1.5
+    LABEL_SPACING = 0.5
+    BORDER_PAD = 0.4
+
+    def __init__(self, fig: Figure, handles: Sequence[Artist], labels: Sequence[str], *,
+                 x: float, top: float, ncols: int = 1, fontsize: float = LABEL_SIZE + 0.5
+                 ) -> None:
+        super().__init__()
+        for handle in handles:
+            if not isinstance(handle, (Line2D, Patch)):
+                raise TypeError(f"a legend entry stands for a line or a patch, not "
+                                f"{type(handle).__name__}")
+        self.entries = list(zip(handles, [str(label) for label in labels], strict=True))
+        self.x, self.top = x, top  # figure fraction of the legend's upper left corner
+        self.ncols = max(1, ncols)
+        self.font = FontProperties(family=mpl.rcParams["font.family"], size=fontsize)
+        self.colour = TEXT
+        self.set_zorder(5)  # where matplotlib puts a legend
+        self.set_gid("uso-legend")
+        self._drawn: list[Artist] = []
+        fig.add_artist(self)
+
+    def labels(self) -> list[str]:
+        return [label for _, label in self.entries]
+
+    def get_children(self) -> list[Artist]:
+        return list(self._drawn)
+
+    def columns(self) -> list[list[int]]:
+        """Entry numbers per column: the first columns take one more when they do not divide
+        evenly (``[[0, 1], [2, 3], [4]]``), as in matplotlib."""
+        n = len(self.entries)
+        per, extra = divmod(n, self.ncols)
+        out, start = [], 0
+        for c in range(self.ncols):
+            size = per + (c < extra)
+            if size:
+                out.append(list(range(start, start + size)))
+            start += size
+        return out
+
+    def draw(self, renderer) -> None:
+        if not self.get_visible() or not self.entries:
+            return
+        fig = self.figure
+        fs = renderer.points_to_pixels(self.font.get_size_in_points())
+        _, lp_h, lp_d = renderer.get_text_width_height_descent("lp", self.font, ismath=False)
+        sizes = [renderer.get_text_width_height_descent(label, self.font, ismath=False)
+                 for _, label in self.entries]
+        # a label's height above and below its baseline as matplotlib's text area has it
+        above = [max(lp_h - lp_d, max(h, lp_h) - max(d, lp_d), self.HANDLE_HEIGHT * fs)
+                 for _, h, d in sizes]
+        below = [max(d, lp_d) for _, _, d in sizes]
+        handle_w = self.HANDLE_LENGTH * fs
+        x = self.x * fig.bbox.width + self.BORDER_PAD * fs
+        columns = self.columns()
+        # the columns share the first row's baseline, below the tallest first label
+        first = self.top * fig.bbox.height - self.BORDER_PAD * fs \
+            - max(above[col[0]] for col in columns)
+        identity = IdentityTransform()
+        art: list[Artist] = []
+        for col in columns:
+            y = first + above[col[0]]
+            for i in col:
+                handle, label = self.entries[i]
+                baseline = y - above[i]
+                art.append(self._handle(handle, x, baseline, handle_w, self.HANDLE_HEIGHT * fs))
+                art.append(Text(x + handle_w + self.HANDLE_TEXT_PAD * fs, baseline, label,
+                                fontproperties=self.font, color=self.colour, ha="left",
+                                va="baseline", transform=identity, gid="uso-legend-label"))
+                y = baseline - below[i] - self.LABEL_SPACING * fs
+            x += handle_w + self.HANDLE_TEXT_PAD * fs + max(sizes[i][0] for i in col) \
+                + self.COLUMN_SPACING * fs
+        for a in art:
+            a.set_figure(fig)
+            a.draw(renderer)
+        self._drawn = art
+        self.stale = False
+
+    @staticmethod
+    def _handle(orig: Artist, x: float, baseline: float, width: float, height: float
+                ) -> Artist:
+        """The entry's key in the style of ``orig``: a line through the middle of the key's
+        box with one marker at its centre, or a box filled like the patch."""
+        if isinstance(orig, Line2D):
+            key: Artist = Line2D([x, x + width / 2, x + width], [baseline + height / 2] * 3,
+                                 markevery=[1])
+        else:
+            key = Rectangle((x, baseline), width, height)
+        key.update_from(orig)
+        key.set_transform(IdentityTransform())
+        key.set_clip_box(None)
+        key.set_clip_path(None)
+        return key
+
+
+def legend_labels(fig: Figure) -> list[str]:
+    """The labels of a chart's legend, in order (tests, notebooks)."""
+    for artist in fig.artists:
+        if isinstance(artist, LightLegend):
+            return artist.labels()
+    return []
 
 
 def legend_layout(labels: Sequence[str], max_cols: int = 4) -> tuple[int, int]:
