@@ -311,6 +311,7 @@ def png_data_uri(fig, *, dpi: int = PNG_DPI, colours: int = PNG_COLOURS,
     from PIL import Image, PngImagePlugin
 
     from uso_lib import viz
+    from uso_lib.viz.agg import ChartCanvas
 
     info = PngImagePlugin.PngInfo()
     try:
@@ -320,7 +321,7 @@ def png_data_uri(fig, *, dpi: int = PNG_DPI, colours: int = PNG_COLOURS,
             info.add_itxt("Source", fig.source)
             if caption_below:
                 crop = fig.hide_source()
-        canvas = fig.canvas if isinstance(fig.canvas, FigureCanvasAgg) else FigureCanvasAgg(fig)
+        canvas = fig.canvas if isinstance(fig.canvas, FigureCanvasAgg) else ChartCanvas(fig)
         canvas.draw()
         size = canvas.get_width_height()
         img = Image.frombuffer("RGBA", size, canvas.buffer_rgba(), "raw", "RGBA", 0, 1)

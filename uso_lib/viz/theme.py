@@ -26,7 +26,6 @@ import seaborn as sns
 from cycler import cycler
 from matplotlib.artist import Artist
 from matplotlib.axes import Axes
-from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.collections import LineCollection
 from matplotlib.figure import Figure
 from matplotlib.font_manager import FontProperties, findfont, get_font
@@ -45,6 +44,7 @@ from matplotlib.ticker import (
 from matplotlib.transforms import IdentityTransform, offset_copy
 
 from uso_lib import fmt
+from uso_lib.viz.agg import ChartCanvas
 
 # seaborn's colour-blind-safe palette (derived from Okabe & Ito):
 # blue, orange, green, vermillion, pink, brown, light pink, grey, yellow, sky blue.
@@ -278,7 +278,7 @@ def new_chart(plot_height: float, *, title: str | None, subtitle: str | None, so
     below = bottom + len(source_lines) * line_height(SOURCE_SIZE) + 0.1
     height = top + plot_height + below
     fig = Chart(figsize=(WIDTH, height), dpi=DPI)
-    FigureCanvasAgg(fig)
+    ChartCanvas(fig)  # text measured and rasterised once per process (viz.agg)
     fig.subplots_adjust(left=left / WIDTH, right=1 - right / WIDTH, top=1 - top / height,
                         bottom=below / height)
     ax = fig.add_subplot()
