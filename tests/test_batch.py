@@ -15,6 +15,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from urllib.parse import unquote
 
 import pytest
 from bs4 import BeautifulSoup
@@ -247,8 +248,9 @@ def test_real_report_for_juva(tmp_path):
     toc = [a.get_text() for a in soup.find("nav", class_="toc").find_all("a")]
     assert {"Väestökehitys", "Kunnan talous", "Ympäristö"} <= set(toc)
     ids = {t["id"] for t in soup.find_all(id=True)}
-    assert all(a["href"][1:] in ids for a in soup.find_all("a", href=True)
-               if a["href"].startswith("#"))
+    # a browser looks for a fragment as written, then percent-decoded ("#V%C3%A4est%C3%B6")
+    assert all(a["href"][1:] in ids or unquote(a["href"][1:]) in ids
+               for a in soup.find_all("a", href=True) if a["href"].startswith("#"))
     assert not soup.find_all("script")
     assert "output_stderr" not in str(soup)
     # the appendix holds the figures with their sources: Juva population 2021 = 5887

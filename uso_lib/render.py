@@ -26,6 +26,7 @@ import time
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import cache
+from html import escape
 from pathlib import Path
 from urllib.parse import unquote
 
@@ -254,132 +255,65 @@ def _slug(text: str) -> str:
 
 # -- the page as a tree -------------------------------------------------------------------
 # The body nbconvert renders is parsed with lxml (libxml2's HTML parser, in C) and written out
-# again by _serialize in the form BeautifulSoup gives it, str(BeautifulSoup(body,
-# "html.parser")), which this module used before: attributes sorted, class and the other word
-# lists with single spaces, whitespace between tags collapsed, void tags as <br/>. For a report
-# (~0.9 MB, ~4500 tags) that is ~0.025 s instead of ~0.15 s, and the page is the same byte for
-# byte (tests/test_render.py checks it). The two parsers build different trees only from broken
-# or odd HTML, and libxml2 then does what a browser does: a <p> ends where a <div> starts, an
-# <li> where the next one starts, a <textarea> holds text, not tags, a document inside an output
-# loses its <html>/<head>/<body> tags, a repeated attribute keeps its first value, CR LF becomes
-# LF, a NUL U+FFFD, "&foo;" keeps its ";", <![CDATA[ ]]> (and from libxml2 2.14 <? ?>) becomes a
-# comment; and an HTML 4 boolean attribute without a value is written with its name as the
-# value (<input disabled="disabled"/>, before disabled="").
+# again by lxml's HTML serializer: for a report (~0.9 MB, ~4500 tags) that is a few hundredths
+# of a second, where BeautifulSoup's html.parser took ~0.15 s. libxml2 builds from broken or odd
+# HTML what a browser builds: a <p> ends where a <div> starts, a <textarea> holds text, not tags,
+# a document inside an output loses its <html>/<head>/<body> tags, a repeated attribute keeps
+# its first value. The page is written as parsed, whitespace and attribute order included;
+# libxml2 writes void elements as <br>, an HTML 4 boolean attribute bare (<input checked>), and
+# spaces, control and non-ASCII characters in href, src and action percent-encoded, as a
+# browser's URL parser does anyway: "#Väestö" is written "#V%C3%A4est%C3%B6", and a browser
+# still finds id="Väestö" with it (tests/test_render.py checks that the page means the same as
+# the one nbconvert's own exporter leads to).
 _WRAPPERS = frozenset({"html", "head", "body"})  # what libxml2 puts around a fragment
-_VOID = frozenset({"area", "base", "br", "col", "embed", "hr", "img", "input", "keygen", "link",
-                   "menuitem", "meta", "param", "source", "track", "wbr", "basefont", "bgsound",
-                   "command", "frame", "image", "isindex", "nextid", "spacer"})
-_ANY_LIST = frozenset({"class", "accesskey", "dropzone"})  # whitespace-separated word lists
-_LIST_ATTRS = {tag: _ANY_LIST | set(names) for tag, names in {
-    "a": {"rel", "rev"}, "link": {"rel", "rev"}, "td": {"headers"}, "th": {"headers"},
-    "form": {"accept-charset"}, "object": {"archive"}, "area": {"rel"}, "icon": {"sizes"},
-    "iframe": {"sandbox"}, "output": {"for"}}.items()}
-_RAW_TEXT = frozenset({"script", "style"})  # their text is written as it is
-_KEEP_SPACE = frozenset({"pre", "textarea"})
 _NOT_TEXT = frozenset({"script", "style", "template", "rt", "rp"})  # not in a heading's text
-_ASCII_SPACE = " \n\t\f\r"
 _WORDS = re.compile(r"\S+")
 
 
 def _parse(html: str) -> etree._Element:
-    """``html``, a fragment, parsed as the content of a page's ``<body>``. huge_tree: without
-    it libxml2 silently drops an attribute value over 10 MB (a large image's data URI). A
-    parser per call: an lxml parser serves one thread at a time."""
+    """``html``, a fragment, parsed as the content of a page's ``<body>``; that body is
+    returned. huge_tree: without it libxml2 silently drops an attribute value over 10 MB (a
+    large image's data URI). A parser per call: an lxml parser serves one thread at a time."""
     parser = etree.HTMLParser(encoding="utf-8", huge_tree=True, no_network=True)
-    return etree.fromstring(f"<html><body>{html}</body></html>".encode(), parser)
+    page = etree.fromstring(f"<html><body>{html}</body></html>".encode(), parser)
+    body = page.find("body")
+    # After a stray </html> in an output libxml2 starts another <html> beside the first; what
+    # it holds is still the report's, so it goes on in the body.
+    for node in list(page.itersiblings()):
+        _move_into(body, node)
+    return body
 
 
-def _top(root: etree._Element) -> list[etree._Element]:
-    """The document's top-level nodes: the <html> element and whatever libxml2 put beside it
-    (HTML after an ``</html>`` in the fragment starts another <html>)."""
-    first = root
-    while first.getprevious() is not None:
-        first = first.getprevious()
-    nodes = [first]
-    while nodes[-1].getnext() is not None:
-        nodes.append(nodes[-1].getnext())
-    return nodes
+def _add_text(parent: etree._Element, text: str | None) -> None:
+    """``text`` at the end of what ``parent`` holds."""
+    if not text:
+        return
+    if len(parent):
+        parent[-1].tail = (parent[-1].tail or "") + text
+    else:
+        parent.text = (parent.text or "") + text
 
 
-def _elements(root: etree._Element) -> list[etree._Element]:
-    """The fragment's elements in document order (not libxml2's html, head and body)."""
-    return [el for top in _top(root) for el in top.iter(etree.Element)
-            if el.tag not in _WRAPPERS]
+def _move_into(body: etree._Element, node: etree._Element) -> None:
+    """``node`` to the end of ``body``; libxml2's html, head and body tags give up only
+    their content."""
+    if node.tag not in _WRAPPERS:
+        body.append(node)  # with its tail
+        return
+    _add_text(body, node.text)
+    for child in list(node):
+        _move_into(body, child)
+    _add_text(body, node.tail)
+
+
+def _inner_html(body: etree._Element) -> str:
+    """What ``body`` holds, written by lxml (every child with the text after it)."""
+    return escape(body.text or "", quote=False) + "".join(
+        etree.tostring(el, method="html", encoding="unicode") for el in body)
 
 
 def _classes(el: etree._Element) -> list[str]:
     return _WORDS.findall(el.get("class") or "")
-
-
-def _escape(text: str) -> str:
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-
-
-def _space(text: str, keep: bool) -> str:
-    """Whitespace between tags becomes one newline, or one space when it has none (outside
-    <pre> and <textarea>), as in BeautifulSoup."""
-    if keep or text.strip(_ASCII_SPACE):
-        return text
-    return "\n" if "\n" in text else " "
-
-
-def _attributes(el: etree._Element) -> str:
-    lists = _LIST_ATTRS.get(el.tag, _ANY_LIST)
-    out = []
-    for name, value in sorted(el.items()):
-        if name in lists:
-            value = " ".join(_WORDS.findall(value))
-        value = _escape(value)
-        quote = '"'
-        if '"' in value:
-            if "'" in value:
-                value = value.replace('"', "&quot;")
-            else:
-                quote = "'"
-        out.append(f" {name}={quote}{value}{quote}")
-    return "".join(out)
-
-
-def _serialize(root: etree._Element,
-               after: tuple[etree._Element, str] | None = None) -> str:
-    """The fragment :func:`_parse` made ``root`` from, written out again as BeautifulSoup
-    writes it; ``after``: (element, HTML to write right after that element's end tag, before
-    the text that follows it). A walk, not a recursion: any depth libxml2 builds is fine."""
-    out: list[str] = []
-    keep = 0  # open <pre> and <textarea> elements
-    for top in _top(root):
-        for event, el in etree.iterwalk(top, events=("start", "end", "comment", "pi")):
-            tag = el.tag
-            if event == "start":
-                if tag in _WRAPPERS:
-                    pass
-                elif tag in _VOID and not el.text and not len(el):
-                    out.append(f"<{tag}{_attributes(el) if el.attrib else ''}/>")
-                else:
-                    out.append(f"<{tag}{_attributes(el) if el.attrib else ''}>")
-                if tag in _KEEP_SPACE:
-                    keep += 1
-                if el.text:
-                    text = _space(el.text, keep > 0)
-                    out.append(text if tag in _RAW_TEXT else _escape(text))
-                continue
-            if event == "end":
-                if tag in _KEEP_SPACE:
-                    keep -= 1
-                if tag not in _WRAPPERS and (tag not in _VOID or el.text or len(el)):
-                    out.append(f"</{tag}>")
-                if after is not None and el is after[0]:
-                    out.append(after[1])
-            elif event == "comment":
-                out.append(f"<!--{el.text or ''}-->")
-            else:  # libxml2's HTML parser makes none; as lxml writes it
-                out.append(etree.tostring(el, method="html", encoding="unicode",
-                                          with_tail=False))
-            if el.tail and el is not top:
-                out.append(_escape(_space(el.tail, keep > 0)))
-        if top.tail:
-            out.append(_escape(_space(top.tail, False)))
-    return "".join(out)
 
 
 def _strings(el: etree._Element) -> Iterator[str]:
@@ -414,8 +348,7 @@ def _accessible(tags: list[etree._Element]) -> None:
             if tag.get("alt", NBCONVERT_ALT) == NBCONVERT_ALT:
                 tag.set("alt", "Kuvio")
         elif (tag.tag == "div" and FOCUSABLE.intersection(_classes(tag))
-              and any(a.tag not in _WRAPPERS and "jp-Notebook" in _classes(a)
-                      for a in tag.iterancestors())):
+              and any("jp-Notebook" in _classes(a) for a in tag.iterancestors())):
             tag.set("tabindex", "0")
 
 
@@ -423,9 +356,9 @@ def _structure(body: str) -> tuple[etree._Element, list[dict]]:
     """Make every h1-h3 id unique (a heading keeps the id it has, so links made by the report
     itself still resolve; one without an id, or with a taken one, gets a readable new one) and
     collect the table of contents from the h2/h3 headings. The tree is walked once for all of
-    it (a report has ~4500 tags). :func:`_serialize` writes the page out again."""
+    it (a report has ~4500 tags). Returns the parsed body (see :func:`_parse`) and the TOC."""
     root = _parse(body)
-    tags = _elements(root)
+    tags = list(root.iterdescendants(etree.Element))
     _accessible(tags)
     headings = [t for t in tags if t.tag in ("h1", "h2", "h3")]
     heading_set = set(headings)
@@ -471,19 +404,24 @@ def _nest(toc: list[dict]) -> list[dict]:
     return out
 
 
-def _first_h1(root: etree._Element) -> etree._Element | None:
-    return next((el for top in _top(root) for el in top.iter("h1")), None)
-
-
-def _place_toc(root: etree._Element) -> etree._Element | None:
-    """Where the table of contents goes: right after the block that holds the first h1 (the
-    report's title). None when there is no h1 (the page template then adds title and nav)."""
-    block = _first_h1(root)
+def _place_toc(root: etree._Element, nav: str) -> bool:
+    """Put the table of contents ``nav`` right after the block of ``root`` (the parsed body)
+    that holds the first h1, the report's title, so that it follows the title and whatever the
+    title's cell says. False, and nothing placed, when there is no h1 (the page template then
+    adds title and nav)."""
+    block = next(root.iter("h1"), None)
     if block is None:
-        return None
-    while block.getparent() is not None and block.getparent().tag not in _WRAPPERS:
+        return False
+    while block.getparent() is not root:
         block = block.getparent()
-    return block
+    fragment = _parse(nav)
+    tail, block.tail = block.tail, fragment.text  # the text after the block follows the nav
+    last = block
+    for node in list(fragment):
+        last.addnext(node)
+        last = node
+    last.tail = (last.tail or "") + (tail or "")
+    return True
 
 
 def page_title(name: str) -> str:
@@ -497,12 +435,12 @@ def to_html(nb: nbformat.NotebookNode, *, title: str) -> str:
     root, toc = _structure(body)
     env = _page_env()
     nav = env.get_template("toc.html.j2").render(toc=_nest(toc)) if toc else ""
-    block = _place_toc(root) if nav else None
-    after = (block, _serialize(_parse(nav))) if block is not None else None
+    if nav and _place_toc(root, nav):
+        nav = ""
     css = (TEMPLATES / "report.css").read_text(encoding="utf-8")
     return env.get_template("report.html.j2").render(
-        title=title, body=_serialize(root, after), nav="" if block is not None else nav,
-        has_h1=_first_h1(root) is not None, css=css, version=__version__)
+        title=title, body=_inner_html(root), nav=nav,
+        has_h1=next(root.iter("h1"), None) is not None, css=css, version=__version__)
 
 
 def warm_up(exporters: int = 1) -> None:
