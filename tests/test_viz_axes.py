@@ -320,26 +320,26 @@ def house_pyramid(store):
     return viz.population_pyramid(five, title="Juva 2040", source=five["source"].iloc[0])
 
 
-def wire_light_axes(monkeypatch) -> None:
-    """theme.new_chart with ``fig.add_subplot(axes_class=LightAxes)``."""
+def chart_axes(monkeypatch, cls: type[Axes]) -> None:
+    """theme.new_chart's ``fig.add_subplot`` makes a ``cls`` (whatever new_chart asks for)."""
     add_subplot = Figure.add_subplot
 
-    def light(self, *args, **kwargs):
-        kwargs.setdefault("axes_class", LightAxes)
-        return add_subplot(self, *args, **kwargs)
+    def forced(self, *args, **kwargs):
+        return add_subplot(self, *args, **{**kwargs, "axes_class": cls})
 
-    monkeypatch.setattr(st.Chart, "add_subplot", light)
+    monkeypatch.setattr(st.Chart, "add_subplot", forced)
 
 
 @pytest.mark.parametrize("chart", [house_line_chart, house_ranking, house_pyramid],
                          ids=lambda f: f.__name__)
 def test_house_charts_draw_identically_and_make_no_tick(chart, store, ticks_made,
                                                         monkeypatch):
+    chart_axes(monkeypatch, Axes)
     fig = chart(store)
     plain = pixels(fig)
     assert type(fig.axes[0]) is Axes and len(ticks_made) == 4
     del ticks_made[:]
-    wire_light_axes(monkeypatch)
+    chart_axes(monkeypatch, LightAxes)
     fig = chart(store)
     light = pixels(fig)
     assert isinstance(fig.axes[0], LightAxes)
