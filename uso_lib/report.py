@@ -143,7 +143,7 @@ class Report:
         would also deep-copy the frame's ``attrs`` (the groups, with the country's 309 codes)
         every time, which made those lookups a noticeable part of a report."""
         if self._overview_rows is None:
-            ov = self.overview()
+            ov = _without_attrs(self.overview())
             columns = {col: ov[col].tolist() for col in ov.columns}  # column-wise: fast
             self._overview_rows = {
                 ind: {col: values[i] for col, values in columns.items() if col != "indicator"}

@@ -253,6 +253,7 @@ def series_chart(r: Report, ind: Indicator, c: compare.Comparison) -> Chart:
     groups = [g for g in r.groups() if g.key in ("peers", "network")]
     frame = compare.series_frame(ind, r.kunta.code, groups, store=r.store, years=years)
     frame = frame.rename(columns={g.label: group_label(r, g.key) for g in groups})
+    frame.attrs = {}  # the chart needs the numbers; pandas deep-copies attrs into each subset
     country = tab.values[COUNTRY].reindex(years) if COUNTRY in tab.values.columns else None
     if country is not None and country.notna().sum() < 2:
         country = None  # a single country figure is no line; the table shows it

@@ -100,6 +100,9 @@ def wide(frame: pd.DataFrame | pd.Series | Mapping, chart: str, *, series: str |
                             "(filter the frame to one indicator and category first).")
         frame = df.pivot(index=year, columns=col, values=value)
     out = frame.copy()
+    # a chart needs the numbers only; pandas would deep-copy the caller's attrs (indicator
+    # metadata) into every column, subset and result made from the table below
+    out.attrs = {}
     try:
         out.index = pd.Index([int(y) for y in out.index], name="year")
     except (TypeError, ValueError) as exc:

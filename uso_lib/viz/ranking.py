@@ -53,6 +53,7 @@ def ranking_bars(df: pd.DataFrame, value: str = "value", label: str = "name",
     chart = "ranking_bars"
     require(df, [label, value], chart)
     frame = df.copy()
+    frame.attrs = {}  # not read here, and pandas would deep-copy them into every subset
     frame["_v"] = numeric(frame[value], chart, value)
     has_values(frame["_v"], chart)
     frame["_hl"] = _highlighted(frame, label, highlight).to_numpy()
