@@ -45,6 +45,7 @@ from matplotlib.transforms import IdentityTransform, offset_copy
 
 from uso_lib import fmt
 from uso_lib.viz.agg import ChartCanvas
+from uso_lib.viz.axes import LightAxes
 
 # seaborn's colour-blind-safe palette (derived from Okabe & Ito):
 # blue, orange, green, vermillion, pink, brown, light pink, grey, yellow, sky blue.
@@ -281,7 +282,7 @@ def new_chart(plot_height: float, *, title: str | None, subtitle: str | None, so
     ChartCanvas(fig)  # text measured and rasterised once per process (viz.agg)
     fig.subplots_adjust(left=left / WIDTH, right=1 - right / WIDTH, top=1 - top / height,
                         bottom=below / height)
-    ax = fig.add_subplot()
+    ax = fig.add_subplot(axes_class=LightAxes)  # no tick objects the chart never shows
     x0 = 0.1 / WIDTH
     y = 1 - pad / height
     if title_lines:
