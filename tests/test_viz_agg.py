@@ -19,6 +19,7 @@ import pytest
 from matplotlib.backends import backend_agg
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
+from matplotlib.font_manager import FontProperties, fontManager
 
 from uso_lib import viz
 from uso_lib.store import Store
@@ -189,9 +190,12 @@ def test_second_identical_chart_makes_no_freetype_layout(population, set_text_ca
     assert first > 20  # measuring and drawing the first chart did lay out its text
     render(house_chart(population), ChartCanvas)
     assert set_text_calls[0] == first
+    assert len(agg.FONT_FILES) > 2 and agg.FONT_FILES.hits > 100  # sizes, weights, families
     # math text never enters the caches: the base renderer measures and draws it
     keys = [k[0] for k in agg.METRICS_CACHE._data] + [k[0][0] for k in agg.BITMAP_CACHE._data]
     assert "Juva" in keys and not any("$" in k or "Delta" in k for k in keys)
+    agg.clear_caches()  # a process that replaced its fonts starts the memo afresh, too
+    assert len(agg.FONT_FILES) == len(agg.METRICS_CACHE) == 0
 
 
 def test_caches_are_bounded_and_stay_correct_when_full(population, monkeypatch):
@@ -237,3 +241,193 @@ def test_renderer_is_reused_until_size_or_dpi_changes(population):
     fig.set_dpi(90)
     r90 = canvas.get_renderer()
     assert r90 is not r and isinstance(r90, ChartRenderer) and r90.dpi == 90
+
+
+# --- (c) the font file memo behind the keys ------------------------------------------------------
+
+def text_figure() -> Figure:
+    """A small plain figure whose texts take their family from ``font.family`` when made and
+    resolve it through the generic lists (``font.sans-serif`` ...) in force when drawn."""
+    fig = Figure(figsize=(3.0, 1.2), dpi=100)
+    fig.text(0.05, 0.6, "Juva 2023 Koko maa", fontsize=12)
+    fig.text(0.05, 0.2, "Väkiluku", fontsize=10, rotation=5, fontweight="bold")
+    return fig
+
+
+def differing_pixels(a: np.ndarray, b: np.ndarray) -> int:
+    return int((a != b).any(axis=-1).sum())
+
+
+SANS_FIRST = {"font.sans-serif": ["DejaVu Sans", "DejaVu Serif"]}
+SERIF_FIRST = {"font.sans-serif": ["DejaVu Serif", "DejaVu Sans"]}
+
+
+def test_generic_family_list_changed_between_draws_gives_the_new_fonts_pixels():
+    """The same figure drawn under one ``font.sans-serif`` order and then another: the second
+    draw is in the other font, not the first draw's memoised one."""
+    fig = text_figure()
+    sans = render(fig, ChartCanvas, rc=SANS_FIRST)
+    assert_same_pixels(sans, render(text_figure(), FigureCanvasAgg, rc=SANS_FIRST))
+    serif_ours = render(fig, ChartCanvas, rc=SERIF_FIRST)
+    serif_plain = render(text_figure(), FigureCanvasAgg, rc=SERIF_FIRST)
+    assert differing_pixels(sans, serif_plain) > 100  # the order does change the font
+    assert_same_pixels(serif_ours, serif_plain)
+    assert_same_pixels(render(fig, ChartCanvas, rc=SANS_FIRST), sans)  # and back again
+
+
+def test_generic_family_list_changed_in_place_is_noticed():
+    """findfont copies the lists into its own cache key, so reordering the list object
+    itself changes the font; the memo compares contents, not the list's identity."""
+    fig = text_figure()
+    with mpl.rc_context(SANS_FIRST):  # restores the list object, not its contents: a copy
+        sans = render(fig, ChartCanvas)
+        mpl.rcParams["font.sans-serif"].reverse()
+        serif_ours = render(fig, ChartCanvas)
+    serif_plain = render(text_figure(), FigureCanvasAgg, rc=SERIF_FIRST)
+    assert differing_pixels(sans, serif_plain) > 100
+    assert_same_pixels(serif_ours, serif_plain)
+
+
+def test_font_family_changed_between_figures_gives_the_new_fonts_pixels():
+    """``font.family`` is read when a text is made: figures made under "serif" after ones made
+    under "sans-serif" draw in the serif font through the same process-wide memo."""
+    drawn = {}
+    for family in ("sans-serif", "serif", "monospace", "sans-serif"):
+        with mpl.rc_context({"font.family": family}):
+            ours = render(text_figure(), ChartCanvas)
+            plain = render(text_figure(), FigureCanvasAgg)
+        assert_same_pixels(ours, plain)
+        drawn[family] = plain
+    assert differing_pixels(drawn["sans-serif"], drawn["serif"]) > 100
+    assert differing_pixels(drawn["serif"], drawn["monospace"]) > 100
+
+
+def test_fallback_family_changed_between_draws_is_noticed(monkeypatch):
+    """A family the manager does not know falls back to ``defaultFamily["ttf"]``, which
+    ``_find_fonts_by_props`` reads on every call (outside findfont's cache)."""
+    fig = text_figure()
+    for text in fig.texts:
+        text.set_family("No Such Family")
+    default = render(fig, ChartCanvas)
+    monkeypatch.setitem(fontManager.defaultFamily, "ttf", "DejaVu Serif")
+    ours = render(fig, ChartCanvas)
+    plain = render(fig, FigureCanvasAgg)
+    assert differing_pixels(default, plain) > 100
+    assert_same_pixels(ours, plain)
+
+
+@pytest.fixture
+def without_dejavu_serif():
+    """The font manager's font list for one test as a copy without "DejaVu Serif" (the
+    original list, and a findfont cache without the test's lookups, come back afterwards);
+    yields the bundled DejaVu Serif file and its entry, for a test to add back."""
+    fm = fontManager
+    saved = fm.ttflist
+    entry = next(e for e in saved if e.name == "DejaVu Serif"
+                 and e.fname.endswith("mpl-data/fonts/ttf/DejaVuSerif.ttf"))
+    fm.ttflist = [e for e in saved if e.name != "DejaVu Serif"]
+    fm._findfont_cached.cache_clear()
+    try:
+        yield entry
+    finally:
+        fm.ttflist = saved
+        fm._findfont_cached.cache_clear()
+
+
+def serif_first_figure() -> Figure:
+    fig = text_figure()
+    for text in fig.texts:
+        text.set_family(["DejaVu Serif", "sans-serif"])
+    return fig
+
+
+def test_font_added_to_the_manager_between_draws_is_used(without_dejavu_serif):
+    """Texts asking for DejaVu Serif first draw in DejaVu Sans while the manager lacks it, and
+    in DejaVu Serif once ``addfont`` has registered the file: not from the memo of before."""
+    fig = serif_first_figure()
+    before = render(fig, ChartCanvas)
+    assert_same_pixels(before, render(serif_first_figure(), FigureCanvasAgg))
+    fontManager.addfont(without_dejavu_serif.fname)
+    ours = render(fig, ChartCanvas)
+    plain = render(serif_first_figure(), FigureCanvasAgg)
+    assert differing_pixels(before, plain) > 100  # the added font is drawn
+    assert_same_pixels(ours, plain)
+
+
+def test_cleared_findfont_cache_is_noticed_without_the_font_list_changing_length(
+        without_dejavu_serif):
+    """matplotlib's signal that earlier lookups are stale is clearing findfont's cache (what
+    addfont does after appending); a font list edited in place, same object and length, then
+    cleared must not be answered from the memo."""
+    fm = fontManager
+    fig = serif_first_figure()
+    before = render(fig, ChartCanvas)
+    fonts = fm.ttflist
+    n = len(fonts)
+    i = next(i for i, e in enumerate(fonts) if e.name == "cmr10")  # unused by these texts
+    fonts[i] = without_dejavu_serif
+    fm._findfont_cached.cache_clear()
+    assert fm.ttflist is fonts and len(fonts) == n
+    ours = render(fig, ChartCanvas)
+    plain = render(serif_first_figure(), FigureCanvasAgg)
+    assert differing_pixels(before, plain) > 100
+    assert_same_pixels(ours, plain)
+
+
+@pytest.mark.parametrize("change", [
+    "cache_clear", "replace_list", "append_font", "fallback",
+    "font.serif", "font.sans-serif", "font.cursive", "font.fantasy", "font.monospace"])
+def test_memo_forgets_on_every_change_its_answer_depends_on(change, monkeypatch):
+    """Each ingredient of the memo's state, changed alone, empties it (the next lookup asks
+    the font manager again), and an unchanged state keeps it."""
+    fm = fontManager
+    monkeypatch.setattr(fm, "ttflist", list(fm.ttflist))  # a copy to append to
+    memo = agg.FontFileMemo(max_entries=8)
+    prop = FontProperties(family="sans-serif", size=9)
+    files = memo.lookup(prop)
+    assert files == tuple(fm._find_fonts_by_props(prop))
+    assert memo.lookup(prop) is files and (memo.hits, memo.misses) == (1, 1)
+    with mpl.rc_context():
+        if change == "cache_clear":
+            fm._findfont_cached.cache_clear()
+        elif change == "replace_list":  # as a rebuild does: an equal list, another object
+            monkeypatch.setattr(fm, "ttflist", list(fm.ttflist))
+        elif change == "append_font":
+            fm.ttflist.append(fm.ttflist[0])
+        elif change == "fallback":
+            monkeypatch.setitem(fm.defaultFamily, "ttf", "DejaVu Serif")
+        else:
+            mpl.rcParams[change] = [*mpl.rcParams[change], "Another Font"]
+        misses = memo.misses
+        assert memo.lookup(prop) == tuple(fm._find_fonts_by_props(prop))
+        assert memo.invalidations == 1 and memo.misses == misses + 1 and len(memo) == 1
+        memo.lookup(prop)
+        assert memo.invalidations == 1 and memo.misses == misses + 1
+
+
+def test_memo_is_bounded_and_keys_on_a_snapshot_of_the_properties():
+    memo = agg.FontFileMemo(max_entries=3)
+    props = [FontProperties(family="sans-serif", size=s) for s in (8, 9, 10, 11, 12)]
+    for p in props:
+        memo.lookup(p)
+    assert len(memo) == 3
+    prop = props[-1]
+    sans = memo.lookup(prop)
+    prop.set_family("DejaVu Serif")  # the same object, changed after it was memoised
+    serif = memo.lookup(prop)
+    assert serif != sans and "DejaVuSerif" in serif[0] and len(memo) == 3
+    # set_family keeps the caller's list, which may then change in place
+    families = ["DejaVu Sans"]
+    prop = FontProperties(family=families, size=9)
+    assert "DejaVuSans.ttf" in memo.lookup(prop)[0]
+    families[0] = "DejaVu Serif"
+    assert memo.lookup(prop) == serif == tuple(fontManager._find_fonts_by_props(prop))
+
+
+def test_rcparams_read_without_their_checks_are_not_deprecated():
+    """The keys are read with dict.__getitem__, skipping RcParams' redirects of deprecated
+    names; that is only the same value while none of them is deprecated."""
+    keys = ["font.serif", "font.sans-serif", "font.cursive", "font.fantasy", "font.monospace",
+            "text.hinting", "text.hinting_factor", "text.kerning_factor"]
+    assert not [k for k in keys if k in mpl._deprecated_map or k in mpl._deprecated_ignore_map]
+    assert all(dict.__getitem__(mpl.rcParams, k) == mpl.rcParams[k] for k in keys)

@@ -24,6 +24,14 @@ load flags from ``text.hinting`` (:class:`uso_lib.viz.theme.Chart` draws unhinte
 figures hinted); ``text.hinting_factor`` and ``text.kerning_factor``, which shape the
 ``FT2Font`` itself; and for bitmaps also the antialiasing of the graphics context (from the
 text's ``antialiased`` / ``text.antialiased``). Math text and TeX go to the base renderer.
+
+Building that key is itself on the hot path (every text is measured once or twice and drawn
+once), and asking the font manager for the files each time (``_find_fonts_by_props`` copies
+the properties per family and hashes them for ``findfont``'s cache, ~10 µs) cost a good part
+of what the caches save. :class:`FontFileMemo` remembers the answer per font properties and
+forgets everything whenever matplotlib's own ``findfont`` cache is cleared (``addfont`` does
+that) or anything else the answer depends on differs: the ``font.*`` family lists, the
+fallback family, the manager's font list (replaced or grown).
 """
 
 from __future__ import annotations
@@ -36,7 +44,7 @@ from typing import TYPE_CHECKING, Any
 
 import matplotlib as mpl
 from matplotlib.backends.backend_agg import FigureCanvasAgg, RendererAgg, get_hinting_flag
-from matplotlib.font_manager import FontProperties
+from matplotlib.font_manager import FontManager, FontProperties
 from matplotlib.font_manager import fontManager as _font_manager
 
 if TYPE_CHECKING:
@@ -45,9 +53,11 @@ if TYPE_CHECKING:
 
 __all__ = [
     "BITMAP_CACHE",
+    "FONT_FILES",
     "METRICS_CACHE",
     "ChartCanvas",
     "ChartRenderer",
+    "FontFileMemo",
     "TextCache",
     "clear_caches",
 ]
@@ -122,10 +132,137 @@ METRICS_CACHE = TextCache(max_entries=8192)
 BITMAP_CACHE = TextCache(max_entries=4096, max_bytes=32 * 2**20)
 
 
+#: ``dict.__getitem__`` reads an rcParam without ``RcParams.__getitem__``'s checks for
+#: deprecated keys and the "backend" key (a fifth of a microsecond each, eight reads per key);
+#: none of the keys read here is deprecated (a test keeps that true), so the value is the same.
+_rc_get = dict.__getitem__
+
+
+class _ClearProbe(FontProperties):
+    """A FontProperties whose "font file" is a new object each time matplotlib's
+    ``FontManager._findfont_cached`` actually runs for it.
+
+    That function is an ``lru_cache`` which ``FontManager.addfont`` empties (``cache_clear``):
+    matplotlib's own signal that lookups made before may now be stale. Looking the probe up
+    returns the same object for as long as the cache keeps the probe's entry and a new one
+    once the cache has been cleared, so :class:`FontFileMemo` sees every clear however many
+    other lookups happened in between (a count of hits and misses would not). Identity hash
+    and equality keep the probe's cache entry its own and cheap to find. Should the entry
+    ever be evicted (it is looked up on every text, so it stays recent), the memo is merely
+    emptied once more than needed."""
+
+    def get_file(self) -> object:  # type: ignore[override]
+        """A fresh token: ``_findfont_cached`` returns (and caches) a font's file as is."""
+        return object()
+
+    __hash__ = object.__hash__
+
+    def __eq__(self, other: object) -> bool:
+        return self is other
+
+
+class FontFileMemo:
+    """The font files (``FontManager._find_fonts_by_props``) a FontProperties resolves to,
+    remembered in a small bounded dict so that a text cache key costs ~2 µs, not ~10.
+
+    The answer depends on the properties (family list, style, variant, weight, stretch, size,
+    a fixed file), on the generic family lists ``font.serif`` ... ``font.monospace`` (which
+    ``findfont`` passes to its own cache as ``rc_params``), and on the fonts the manager
+    knows. (``font.family`` is read when a FontProperties is made: it is the properties'
+    family list then.) The properties are the memo's key, read afresh on every lookup (a
+    FontProperties can change in place). Everything else is the state the entries were made
+    under, checked on every lookup; the memo is emptied when
+
+    - matplotlib's ``findfont`` cache has been cleared (``addfont`` clears it; see
+      :class:`_ClearProbe`), which is exactly when matplotlib itself stops trusting earlier
+      lookups,
+    - the manager's ``ttflist`` is another list or another length (a rebuild after a missing
+      font file replaces it; appending to it directly lengthens it),
+    - ``defaultFamily["ttf"]``, the fallback when no family is found, has changed, or
+    - any of the five family lists differs from a copy taken when the state was recorded
+      (so a list changed in place counts too).
+
+    Comparing the lists with copies is cheaper than making them part of every key (hashing
+    some fifty names per lookup); a process that keeps switching family lists between texts
+    would only lose the memo, never get a stale answer."""
+
+    def __init__(self, max_entries: int = 512,
+                 manager: FontManager = _font_manager) -> None:
+        if max_entries < 1:
+            raise ValueError("max_entries must be at least 1")
+        self.max_entries = max_entries
+        self._manager = manager
+        self._probe = _ClearProbe()
+        self._memo: dict[tuple, tuple[str, ...]] = {}
+        self._lock = threading.Lock()
+        # (probe token, ttflist, its length, fallback family, copies of the family lists)
+        # the entries were made under, replaced as a whole
+        self._state: tuple[object, list, int, str, list[list[str]]] | None = None
+        self.hits = 0
+        self.misses = 0
+        self.invalidations = 0
+
+    def __len__(self) -> int:
+        return len(self._memo)
+
+    def lookup(self, prop: FontProperties) -> tuple[str, ...]:
+        """The font files for ``prop`` as the base renderer's ``_prepare_font`` finds them."""
+        fm = self._manager
+        token = fm._findfont_cached(self._probe, "ttf", None, False, False, ())
+        fonts = fm.ttflist
+        fallback = fm.defaultFamily["ttf"]
+        rc = mpl.rcParams
+        # the rc_params of FontManager.findfont, read one by one: cheaper than a loop
+        families = [_rc_get(rc, "font.serif"), _rc_get(rc, "font.sans-serif"),
+                    _rc_get(rc, "font.cursive"), _rc_get(rc, "font.fantasy"),
+                    _rc_get(rc, "font.monospace")]
+        state = self._state
+        # identity for the probe's token and the font list (a rebuilt list may be equal)
+        if not (state is not None and state[0] is token and state[1] is fonts
+                and state[2] == len(fonts) and state[3] == fallback
+                and state[4] == families):
+            with self._lock:
+                if self._state is not None:
+                    self.invalidations += 1
+                self._memo.clear()
+                state = self._state = (token, fonts, len(fonts), fallback,
+                                       [list(f) for f in families])
+        # what _findfont_cached matches on (FontProperties.__hash__ less the math family,
+        # which plain text does not use), as a snapshot: the properties may change later
+        key = (tuple(prop.get_family()), prop.get_style(), prop.get_variant(),
+               prop.get_weight(), prop.get_stretch(), prop.get_size(), prop.get_file())
+        files = self._memo.get(key)
+        if files is not None:
+            self.hits += 1
+            return files
+        self.misses += 1
+        files = tuple(fm._find_fonts_by_props(prop))
+        with self._lock:
+            # not if another thread has recorded a new state while this lookup ran
+            if self._state is state:
+                if len(self._memo) >= self.max_entries:
+                    del self._memo[next(iter(self._memo))]  # the oldest entry
+                self._memo[key] = files
+        return files
+
+    def clear(self) -> None:
+        """Forget every entry and the recorded state, and reset the counters."""
+        with self._lock:
+            self._memo.clear()
+            self._state = None
+            self.hits = self.misses = self.invalidations = 0
+
+
+#: Font files per font properties: a report uses a few dozen (sizes times weights).
+FONT_FILES = FontFileMemo()
+
+
 def clear_caches() -> None:
-    """Empty both text caches (tests; a process that has replaced its fonts)."""
+    """Empty the text caches and the font file memo (tests; a process that has replaced its
+    fonts)."""
     METRICS_CACHE.clear()
     BITMAP_CACHE.clear()
+    FONT_FILES.clear()
 
 
 class ChartRenderer(RendererAgg):
@@ -135,13 +272,14 @@ class ChartRenderer(RendererAgg):
     def _text_key(self, s: str, prop: FontProperties) -> tuple:
         """Everything :meth:`RendererAgg._prepare_font` and ``set_text`` depend on.
 
-        The font files come from the same lookup as the base renderer's, so a change of
-        ``font.family`` / ``font.sans-serif``, a fixed font file or a font added to the font
-        manager yields a different key rather than a stale hit."""
+        The font files are the base renderer's own lookup, memoised by :data:`FONT_FILES`,
+        so a change of ``font.family`` / ``font.sans-serif``, a fixed font file or a font
+        added to the font manager yields a different key rather than a stale hit. The raw
+        ``text.hinting`` value stands for the load flags ``get_hinting_flag`` maps it to."""
         rc = mpl.rcParams
-        return (s, tuple(_font_manager._find_fonts_by_props(prop)),
-                prop.get_size_in_points(), self.dpi, get_hinting_flag(),
-                rc["text.hinting_factor"], rc["text.kerning_factor"])
+        return (s, FONT_FILES.lookup(prop), prop.get_size_in_points(), self.dpi,
+                _rc_get(rc, "text.hinting"), _rc_get(rc, "text.hinting_factor"),
+                _rc_get(rc, "text.kerning_factor"))
 
     def get_text_width_height_descent(
             self, s: str, prop: FontProperties, ismath: bool | str
