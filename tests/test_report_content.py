@@ -133,6 +133,8 @@ def test_cover_escapes_names_and_notes_and_has_maps(store, tmp_path):
     assert "Vertailukunnat (1): Sulkava." in html
     assert html.count("data:image/png;base64,") == 2
     assert "Testiverkosto -verkoston jäsen (kausi 2023–2024)" in html
+    # the maps' caption says whose boundaries of which year (every figure: source and year)
+    assert "Aluejaot: © Tilastokeskus / MML, kuntajako 2021 (koodit 2023), CC BY 4.0." in html
 
 
 def test_summary_lists_every_indicator_with_real_figures(juva):

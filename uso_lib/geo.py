@@ -24,8 +24,8 @@ ALUEET_FILE = "alueet.parquet"
 CRS = "EPSG:3067"
 LEVELS = ("maakunta", "seutukunta", "hyvinvointialue", "maa")
 
-#: Short credit printed on every map.
-ATTRIBUTION = "Aluejaot: © Tilastokeskus / MML, CC BY 4.0"
+#: Short credit printed on every map, with the years of the boundaries (see SOURCE).
+ATTRIBUTION = "Aluejaot: © Tilastokeskus / MML, kuntajako 2021 (koodit 2023), CC BY 4.0"
 #: Full provenance of the polygons (manifest, report appendices).
 SOURCE = ("© Tilastokeskus, MML; Yle geodata; CC BY 4.0. Kuntarajat: Tilastokeskuksen "
           "1:4 500 000 yleistys (kuntajako 2021, rajattu maa- ja sisävesialueisiin), "
