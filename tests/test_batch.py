@@ -225,6 +225,19 @@ def test_warm_kernel_leaks_no_state_between_reports(tmp_path):
     assert len(pids) == 1
 
 
+def test_report_kernels_leave_the_users_ipython_history_alone(tmp_path):
+    """Report cells are not the consultant's typing: with IPYTHONDIR pointed at a fresh
+    folder, rendering reports must not create an IPython history database there."""
+    ipython_dir, out = tmp_path / "ipython", tmp_path / "reports"
+    r = run_uso("report", "Juva", "Tornio", "--out", str(out), "--notebook",
+                str(NB / "mini.ipynb"), "--workers", "1", "--timeout", "120",
+                env={"IPYTHONDIR": str(ipython_dir)})
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert (out / "178-juva.html").is_file() and (out / "851-tornio.html").is_file()
+    assert ipython_dir.is_dir()  # the kernel did run under this IPYTHONDIR
+    assert not list(ipython_dir.rglob("history.sqlite*"))
+
+
 def test_batch_output_equals_single_report(tmp_path):
     """A report rendered in a kernel that already ran another report is byte-identical to
     the same report rendered on its own."""
