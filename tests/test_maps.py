@@ -242,6 +242,17 @@ def test_locator_marks_municipality_peers_and_region():
     assert any(geo.ATTRIBUTION in t for t in _texts(ax))
 
 
+def test_without_credit_the_maps_leave_source_and_boundaries_to_the_page(vaesto_2021):
+    figs = [maps.choropleth(vaesto_2021, highlight="178", outline=PEERS, credit=False),
+            maps.regional("178", vaesto_2021, peers=PEERS, credit=False),
+            maps.locator("178", peers=PEERS, credit=False)]
+    for fig in figs:
+        texts = _texts(fig.axes[0])
+        assert not [t for t in texts if geo.ATTRIBUTION in t or "Tilastokeskus" in t], texts
+        assert fig.subplotpars.bottom == pytest.approx(0.01)  # no empty band for it either
+    assert "Juva" in _texts(figs[0].axes[0])  # the names are still there
+
+
 def test_maps_draw_into_a_given_axes(vaesto_2021):
     fig = Figure(figsize=(8, 7))
     a1, a2 = fig.subplots(1, 2)

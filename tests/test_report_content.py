@@ -137,6 +137,28 @@ def test_cover_escapes_names_and_notes_and_has_maps(store, tmp_path):
     assert "Aluejaot: © Tilastokeskus / MML, kuntajako 2021 (koodit 2023), CC BY 4.0." in html
 
 
+def _captions(html: str) -> list[str]:
+    return re.findall(r'<figcaption class="uso-source">(.*?)</figcaption>', html, re.S)
+
+
+def test_map_pages_credit_source_and_boundaries_once_in_the_caption(juva, store):
+    """The explore and network maps are drawn without their credit lines (maps' own tests
+    check the image) and the caption carries both the figures' source and year and the
+    boundaries' credit, each once."""
+    from uso_lib import geo, params, report_explore, report_network
+
+    credit = f"{geo.ATTRIBUTION}."
+    explore = report_explore.country_map(juva, "tyottomyysaste").data
+    network = report_network.members_map(params.load_network(), store).data
+    caps = _captions(explore) + _captions(network)
+    assert len(caps) == 3 and explore.count("data:image/png;base64,") == 2
+    for cap in caps:
+        assert cap.count(credit) == 1 and cap.count("Lähde: Tilastokeskus") == 1, cap
+    # unemployment's latest year in the snapshot is 2020 (Juva 11,1 %); population's 2025
+    assert all("(2020)" in c for c in _captions(explore)), _captions(explore)
+    assert "(2025)" in _captions(network)[0]
+
+
 def test_summary_lists_every_indicator_with_real_figures(juva):
     html = report.summary_table(juva).data
     for ind in catalog.catalog().indicators:

@@ -15,7 +15,8 @@ Design choices, and why:
   ListedColormap), so a map costs a handful of draw calls, not 309. Figures are plain
   :class:`matplotlib.figure.Figure` objects (no pyplot state to leak in long notebook runs).
 - Every map carries the boundary credit :data:`uso_lib.geo.ATTRIBUTION` and, when the values
-  come from the store, the figure's source, table and year.
+  come from the store, the figure's source, table and year: in the image, or (``credit=False``)
+  in the caption of the page that shows it, never in both.
 """
 
 from __future__ import annotations
@@ -267,11 +268,13 @@ def _border_collection(level: str, *, within: object = None, **kw) -> LineCollec
 
 
 # -- figure furniture -----------------------------------------------------------------------
-def _axes(ax, figsize: tuple[float, float], title: str | None, *, right: float = 0.98):
+def _axes(ax, figsize: tuple[float, float], title: str | None, *, right: float = 0.98,
+          credit: bool = True):
+    """A map's figure and axes; the bottom band holds the credit lines (when drawn)."""
     if ax is None:
         fig = Figure(figsize=figsize)
         ax = fig.add_subplot()
-        fig.subplots_adjust(left=0.02, right=right, bottom=0.05,
+        fig.subplots_adjust(left=0.02, right=right, bottom=0.05 if credit else 0.01,
                             top=0.93 if title else 0.99)
     else:
         fig = ax.figure
@@ -375,12 +378,14 @@ def choropleth(values: pd.Series | pd.DataFrame, *, highlight: object = None,
                classes: str | int | Sequence[float] = "quintile",
                legend_title: str | None = None, source: str | None = None,
                cmap: str = PALETTE, figsize: tuple[float, float] = (4.2, 7.0),
-               ax=None) -> Figure:
+               credit: bool = True, ax=None) -> Figure:
     """The whole country in quantile classes, the municipality ``highlight`` outlined in orange
     and ``outline`` (its peers) in black; ``label`` names municipalities on the map (default:
     the highlighted one and the peers). ``values``: a Series indexed by municipality code, or
     store rows of one indicator and year (e.g. ``Store.cross_section("vaesto", 2021)``), whose
-    source, table and year are then printed under the map (``source`` overrides)."""
+    source, table and year are then printed under the map (``source`` overrides).
+    ``credit=False`` leaves the source and boundary credit out of the image, for a page that
+    prints them in the map's caption (:func:`uso_lib.report_html.map_html`)."""
     vals, auto_source = map_values(values)
     hi = _code(highlight) if highlight is not None else None
     peers = [c for c in _codes(outline) if c != hi]
@@ -388,7 +393,7 @@ def choropleth(values: pd.Series | pd.DataFrame, *, highlight: object = None,
     cls = classify(vals, classes, unit=unit, decimals=decimals, cmap=cmap)
     gdf = geo.municipalities()
 
-    fig, ax = _axes(ax, figsize, title)
+    fig, ax = _axes(ax, figsize, title, credit=credit)
     have = [c for c in gdf.index if c in cls.index.index]
     missing = [c for c in gdf.index if c not in cls.index.index]
     _fill(ax, have, cls, edgecolor=EDGE_COLOR, linewidth=0.15, zorder=1)
@@ -411,7 +416,8 @@ def choropleth(values: pd.Series | pd.DataFrame, *, highlight: object = None,
     ax.legend(handles=handles, loc="center left", bbox_to_anchor=(0.0, 0.50), fontsize=6.5,
               title=legend_title, title_fontsize=7, frameon=False, alignment="left",
               handlelength=1.4, handleheight=1.0, borderaxespad=0.2)
-    _credit(ax, source or auto_source)
+    if credit:
+        _credit(ax, source or auto_source)
     return fig
 
 
@@ -434,14 +440,14 @@ def regional(code: object, values: pd.Series | pd.DataFrame | None = None, *,
              classes: str | int | Sequence[float] = "quintile",
              legend_title: str | None = None, source: str | None = None,
              cmap: str = PALETTE, figsize: tuple[float, float] | None = None,
-             ax=None) -> Figure:
+             credit: bool = True, ax=None) -> Figure:
     """A close-up of the municipality's region (``level``: maakunta, seutukunta or
     hyvinvointialue) with its neighbours in view and the region's municipalities named.
 
     With ``values`` the municipalities are coloured by the same national classes as
     :func:`choropleth` (so the colours mean the same on both maps); municipalities outside the
     region are faded. ``label``: ``"region"`` (the region's municipalities and the peers),
-    a list of codes, or None (only the municipality)."""
+    a list of codes, or None (only the municipality). ``credit`` as in :func:`choropleth`."""
     hi, peer_codes, gdf, rcode = _region_context(code, peers, level)
     region_geom = geo.regions(level).geometry.loc[rcode]
     members = gdf.index[gdf[f"{level}_code"] == rcode].tolist()
@@ -453,7 +459,7 @@ def regional(code: object, values: pd.Series | pd.DataFrame | None = None, *,
     if figsize is None:
         figsize = (6.4, 5.2) if cls is not None else (5.2, 5.2)
     right = 0.74 if cls is not None else 0.98
-    fig, ax = _axes(ax, figsize, title, right=right)
+    fig, ax = _axes(ax, figsize, title, right=right, credit=credit)
 
     # the view: the region plus a margin, widened to the axes' shape so neighbours fill it
     xmin, ymin, xmax, ymax = region_geom.bounds
@@ -522,7 +528,8 @@ def regional(code: object, values: pd.Series | pd.DataFrame | None = None, *,
         ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=7,
                   title=legend_title, title_fontsize=7.5, frameon=False, alignment="left",
                   handlelength=1.4, handleheight=1.0, borderaxespad=0.0)
-    _credit(ax, source or auto_source)
+    if credit:
+        _credit(ax, source or auto_source)
     return fig
 
 
@@ -533,9 +540,11 @@ def _ring_segments(geom) -> list[np.ndarray]:
 
 def locator(code: object, peers: Iterable[object] = (), *, level: str = "maakunta",
             title: str | None = None, legend: bool = True,
-            figsize: tuple[float, float] = (2.3, 3.9), ax=None) -> Figure:
+            figsize: tuple[float, float] = (2.3, 3.9), credit: bool = True,
+            ax=None) -> Figure:
     """A small whole-country map for a report cover: the municipality (orange), its peers
-    (blue) and its region (light blue), with region borders."""
+    (blue) and its region (light blue), with region borders. ``credit`` as in
+    :func:`choropleth`."""
     hi, peer_codes, gdf, rcode = _region_context(code, peers, level)
     inside = set(gdf.index[gdf[f"{level}_code"] == rcode])
     peer_set = set(peer_codes)
@@ -543,7 +552,7 @@ def locator(code: object, peers: Iterable[object] = (), *, level: str = "maakunt
     facecolors = [HIGHLIGHT_COLOR if c == hi else peer_color if c in peer_set
                   else region_color if c in inside else base for c in gdf.index]
 
-    fig, ax = _axes(ax, figsize, title)
+    fig, ax = _axes(ax, figsize, title, credit=credit)
     if title is None and ax.figure is fig:
         fig.subplots_adjust(top=0.995)
     fill = _collection(gdf.index, facecolors=facecolors, edgecolor="none", linewidth=0,
@@ -575,7 +584,8 @@ def locator(code: object, peers: Iterable[object] = (), *, level: str = "maakunt
                               label=rname))
         ax.legend(handles=handles, loc="center left", bbox_to_anchor=(0.0, 0.52),
                   fontsize=6, frameon=False, handletextpad=0.3, borderaxespad=0.1)
-    _credit(ax, None)
+    if credit:
+        _credit(ax, None)
     return fig
 
 

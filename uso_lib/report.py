@@ -247,9 +247,11 @@ def cover_maps(r: Report) -> str:
     from uso_lib import geo, maps
 
     try:
-        loc = png_data_uri(maps.locator(r.kunta.code, r.peer_codes), dpi=110, colours=64)
-        reg = png_data_uri(maps.regional(r.kunta.code, peers=r.peer_codes, level="maakunta"),
-                           dpi=100, colours=64)
+        # the caption below carries the boundaries' credit: not drawn into the maps too
+        loc = png_data_uri(maps.locator(r.kunta.code, r.peer_codes, credit=False), dpi=110,
+                           colours=64)
+        reg = png_data_uri(maps.regional(r.kunta.code, peers=r.peer_codes, level="maakunta",
+                                         credit=False), dpi=100, colours=64)
     except UsoError as exc:  # no polygons installed: say so instead of a blank space
         return note(f"Karttaa ei voitu piirtää: {exc.message}", "warning")
     name = esc(r.kunta.name_fi)

@@ -24,6 +24,7 @@ from uso_lib.report_html import (
     figure_html,
     indicator_unit,
     live_source_text,
+    map_html,
     no_data_note,
     note,
     page,
@@ -118,16 +119,16 @@ def country_map(r: Report, indicator: str) -> HTML:
         # the long indicator name is the section's; the legend carries unit and year
         legend = f"{indicator_unit(ind) or ind.label[:30]}, {c.year}"
         whole = maps.choropleth(rows, highlight=r.kunta.code, outline=r.peer_codes,
-                                unit=unit, decimals=ind.decimals, legend_title=legend)
+                                unit=unit, decimals=ind.decimals, legend_title=legend,
+                                credit=False)
         close = maps.regional(r.kunta.code, rows, peers=r.peer_codes, unit=unit,
                               decimals=ind.decimals, title=r.kunta.maakunta,
-                              legend_title=legend)
+                              legend_title=legend, credit=False)
     except NoData as exc:
         return page([note(exc.message, "nodata")])
-    return page([figure_html(whole, alt=f"{ind.label} kartalla", rows=rows, dpi=110,
-                             colours=64),
-                 figure_html(close, alt=f"{ind.label}, {r.kunta.maakunta}", rows=rows,
-                             dpi=100, colours=64)])
+    return page([map_html(whole, alt=f"{ind.label} kartalla", rows=rows),
+                 map_html(close, alt=f"{ind.label}, {r.kunta.maakunta}", rows=rows,
+                          dpi=100)])
 
 
 def peer_suggestion(r: Report, k: int = peers.DEFAULT_K) -> HTML:

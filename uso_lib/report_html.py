@@ -355,3 +355,15 @@ def figure_html(fig, *, alt: str, rows: pd.DataFrame | None = None, caption: str
     fc = f'<figcaption class="uso-source">{esc(cap)}</figcaption>' if cap else ""
     uri = png_data_uri(fig, dpi=dpi, colours=colours, caption_below=bool(cap))
     return f'<figure class="uso-figure"><img src="{uri}" alt="{esc(alt)}"/>{fc}</figure>'
+
+
+def map_html(fig, *, alt: str, rows: pd.DataFrame | None = None, dpi: int = 110,
+             colours: int = 64) -> str:
+    """A map drawn with ``credit=False`` (:mod:`uso_lib.maps`) as ``<figure>``: the caption
+    names the figures' source (from ``rows``) and the boundaries' credit, which the image
+    leaves out so that the page does not print them twice."""
+    from uso_lib.geo import ATTRIBUTION
+
+    source = source_line(rows) if rows is not None else ""
+    caption = " ".join(t for t in (source, f"{ATTRIBUTION}.") if t)
+    return figure_html(fig, alt=alt, caption=caption, dpi=dpi, colours=colours)

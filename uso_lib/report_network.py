@@ -20,6 +20,7 @@ from uso_lib.report_html import (
     chart_unit,
     esc,
     figure_html,
+    map_html,
     note,
     page,
     paragraph,
@@ -98,9 +99,8 @@ def members_map(network: Network, st: Store) -> HTML:
         return page([note("Väkilukua ei ole aineistossa: karttaa ei voi piirtää.", "warning")])
     fig = maps.choropleth(rows, outline=network.codes(), label=network.codes(),
                           title=f"{network.name}: jäsenkunnat", legend_title="Väkiluku",
-                          unit=None, decimals=0)
-    return page([figure_html(fig, alt=f"{network.name}: jäsenkunnat kartalla", rows=rows,
-                             dpi=110, colours=64)])
+                          unit=None, decimals=0, credit=False)
+    return page([map_html(fig, alt=f"{network.name}: jäsenkunnat kartalla", rows=rows)])
 
 
 def headline_table(network: Network, st: Store,
