@@ -278,6 +278,39 @@ def test_projection_labels_history_and_horizon(population_11re, projection_14wx)
     assert list(line.get_xdata()) == [2024, 2035, 2040]
 
 
+def test_projection_end_labels_that_would_overlap_are_moved_apart():
+    """Kuhmo's two projection rounds end 23 residents apart in 2040 (2019 round 5 761, 2024
+    round 5 738): their labels were printed over each other."""
+    store = Store("snapshot")
+    hist = store.series("vaesto", "290")
+    hist = hist[hist["year"] >= 2010].set_index("year")["value"]
+    rounds = {label: store.series(iid, "290").set_index("year")["value"]
+              for label, iid in (("Ennuste 2019", "vaestoennuste_2019"),
+                                 ("Ennuste 2024", "vaestoennuste"))}
+    assert [s.loc[2040] for s in rounds.values()] == [5761, 5738]
+    fig = viz.projection(hist, rounds, source="Tilastokeskus, StatFin 14wx")
+    fig.set_dpi(90)  # as the report draws it: placed in points, right at any dpi
+    renderer = fig.canvas.get_renderer()
+    fig.draw(renderer)
+    ends = {t.get_text(): t for t in by_gid(fig, "uso-value")[1:]}
+    assert list(ends) == [f"5{NBSP}761", f"5{NBSP}738"]
+    a, b = (t.get_window_extent(renderer) for t in ends.values())
+    assert not a.overlaps(b) and a.y0 > b.y0  # the higher figure stays on top
+    # each label stays beside its own end point, within a line of text
+    for t in ends.values():
+        y_point = t.axes.transData.transform(t.xy)[1]
+        assert abs((t.get_window_extent(renderer).y0 + t.get_window_extent(renderer).y1) / 2
+                   - y_point) < st.LABEL_SIZE * 90 / 72
+
+
+def test_spread_keeps_order_and_moves_only_what_overlaps():
+    assert st.spread([0, 100], 10) == [0, 100]
+    assert st.spread([0, 1], 10) == [-4.5, 5.5]  # a clash is split evenly
+    assert st.spread([5, 0, 1], 10) == [12, -8, 2]  # input order kept, one block of three
+    assert st.spread([0, 5, 100, 101], 10) == [-2.5, 7.5, 95.5, 105.5]
+    assert st.spread([], 10) == []
+
+
 # --- population ----------------------------------------------------------------------------
 
 def test_pyramid_from_alueaikasarjat_juva_2019(aas):

@@ -227,6 +227,7 @@ def projection(history, forecast, *, label: str = "Toteutunut",
                     fontsize=st.LABEL_SIZE, fontweight="bold", color=st.HIGHLIGHT,
                     gid="uso-value")
     colours = [st.HIGHLIGHT, st.PALETTE[1], st.PALETTE[2], st.PALETTE[4]]
+    ends = []  # (year, value, colour) of each projection's final figure
     for i, col in enumerate(fc.columns):
         s = fc[col].dropna()
         if s.empty:
@@ -237,12 +238,29 @@ def projection(history, forecast, *, label: str = "Toteutunut",
                           markersize=3.5, zorder=3, gid="uso-forecast")
         handles.append(line)
         labels.append(col)
-        ax.annotate(st.value_label(s.iloc[-1], None, decimals), (s.index[-1], s.iloc[-1]),
-                    xytext=(5, 0), textcoords="offset points", ha="left", va="center",
-                    fontsize=st.LABEL_SIZE, fontweight="bold", color=colour,
-                    annotation_clip=False, gid="uso-value")
+        ends.append((s.index[-1], s.iloc[-1], colour))
+    _end_labels(ax, ends, decimals)
     st.legend(frame, handles, labels)
     years = np.union1d(hist.index.to_numpy(), fc.index.to_numpy())
     st.year_axis(ax, years)
     st.value_axis(ax, "y", None, label=unit)
     return frame.fig
+
+
+def _end_labels(ax, ends: list[tuple[float, float, str]], decimals: int) -> None:
+    """Each projection's final figure right of its end point, in its line's colour; labels
+    whose points lie closer than a line of text are moved apart (rounds of one municipality
+    often end a few residents apart). Positions are taken in points, which do not change
+    when the figure is later drawn at another dpi; the view limits are final here (the
+    lines are drawn, and labels do not move them)."""
+    if not ends:
+        return
+    ax.get_ylim()  # brings the pending autoscaling of the view (transData) up to date
+    to_points = 72 / ax.figure.dpi
+    wanted = [ax.transData.transform((x, y))[1] * to_points for x, y, _ in ends]
+    placed = st.spread(wanted, st.LABEL_SIZE * 1.25)
+    for (x, y, colour), y0, y1 in zip(ends, wanted, placed, strict=True):
+        ax.annotate(st.value_label(y, None, decimals), (x, y), xytext=(5, y1 - y0),
+                    textcoords="offset points", ha="left", va="center",
+                    fontsize=st.LABEL_SIZE, fontweight="bold", color=colour,
+                    annotation_clip=False, gid="uso-value")

@@ -650,3 +650,28 @@ def row_labels(ax: Axes, positions: Iterable[float], names: Iterable[str],
 
 def value_label(value: float, unit: str | None, decimals: int) -> str:
     return fmt.with_unit(value, unit, decimals, missing=NO_DATA)
+
+
+def spread(positions: Sequence[float], gap: float) -> list[float]:
+    """``positions`` moved as little as possible so that any two are at least ``gap`` apart,
+    in the same order: the end labels of lines that finish close together (two population
+    projections of one municipality often end within a few residents) otherwise print over
+    each other. A run of labels that would overlap moves as one block, centred where its
+    members want to be (the least-squares placement)."""
+    order = sorted(range(len(positions)), key=lambda i: positions[i])
+    blocks: list[list[float]] = []  # [start, sum of (wanted - offset in block), size]
+    for i in order:
+        blocks.append([positions[i], positions[i], 1])
+        while len(blocks) > 1 and blocks[-2][0] + blocks[-2][2] * gap > blocks[-1][0]:
+            top = blocks.pop()
+            low = blocks[-1]
+            low[1] += top[1] - low[2] * gap * top[2]
+            low[2] += top[2]
+            low[0] = low[1] / low[2]
+    out = [0.0] * len(positions)
+    k = 0
+    for start, _, size in blocks:
+        for j in range(int(size)):
+            out[order[k]] = start + j * gap
+            k += 1
+    return out
