@@ -4,6 +4,8 @@ the data appendix (Juva, 178: population 2021 = 5 887, unemployment 2020 = 11,1 
 
 from __future__ import annotations
 
+import base64
+import io
 import math
 import re
 from pathlib import Path
@@ -11,6 +13,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from PIL import Image
 
 from uso_lib import catalog, report, report_appendix, report_html, report_sections
 from uso_lib.errors import OutputError, ParamsError, UnknownMunicipality
@@ -133,8 +136,18 @@ def test_cover_escapes_names_and_notes_and_has_maps(store, tmp_path):
     assert "Vertailukunnat (1): Sulkava." in html
     assert html.count("data:image/png;base64,") == 2
     assert "Testiverkosto -verkoston jäsen (kausi 2023–2024)" in html
-    # the maps' caption says whose boundaries of which year (every figure: source and year)
+    # the maps' caption says whose boundaries of which year (every figure: source and year);
+    # the maps' pixels leave it out, their PNG metadata keeps it
     assert "Aluejaot: © Tilastokeskus / MML, kuntajako 2021 (koodit 2023), CC BY 4.0." in html
+    from uso_lib import geo
+
+    assert _png_sources(html) == [geo.ATTRIBUTION] * 2
+
+
+def _png_sources(html: str) -> list[str]:
+    """The "Source" metadata of every PNG embedded in ``html``."""
+    return [Image.open(io.BytesIO(base64.b64decode(uri))).text.get("Source", "")
+            for uri in re.findall(r'src="data:image/png;base64,([^"]+)"', html)]
 
 
 def _captions(html: str) -> list[str]:
@@ -154,6 +167,8 @@ def test_map_pages_credit_source_and_boundaries_once_in_the_caption(juva, store)
     assert len(caps) == 3 and explore.count("data:image/png;base64,") == 2
     for cap in caps:
         assert cap.count(credit) == 1 and cap.count("Lähde: Tilastokeskus") == 1, cap
+    # a map saved from the page keeps the credit as the PNG's metadata
+    assert _png_sources(explore + network) == caps
     # unemployment's latest year in the snapshot is 2020 (Juva 11,1 %); population's 2025
     assert all("(2020)" in c for c in _captions(explore)), _captions(explore)
     assert "(2025)" in _captions(network)[0]

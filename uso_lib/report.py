@@ -247,11 +247,13 @@ def cover_maps(r: Report) -> str:
     from uso_lib import geo, maps
 
     try:
-        # the caption below carries the boundaries' credit: not drawn into the maps too
+        # the caption below carries the boundaries' credit (and each PNG's metadata), not
+        # the maps' pixels too
         loc = png_data_uri(maps.locator(r.kunta.code, r.peer_codes, credit=False), dpi=110,
-                           colours=64)
+                           colours=64, source=geo.ATTRIBUTION)
         reg = png_data_uri(maps.regional(r.kunta.code, peers=r.peer_codes, level="maakunta",
-                                         credit=False), dpi=100, colours=64)
+                                         credit=False), dpi=100, colours=64,
+                           source=geo.ATTRIBUTION)
     except UsoError as exc:  # no polygons installed: say so instead of a blank space
         return note(f"Karttaa ei voitu piirtää: {exc.message}", "warning")
     name = esc(r.kunta.name_fi)

@@ -294,7 +294,7 @@ PNG_COLOURS = 48
 
 
 def png_data_uri(fig, *, dpi: int = PNG_DPI, colours: int = PNG_COLOURS,
-                 caption_below: bool = False) -> str:
+                 caption_below: bool = False, source: str | None = None) -> str:
     """The figure as a compact PNG data URI (and the figure closed).
 
     A report embeds some fifty charts and must stay a small self-contained file (< 3 MB) that
@@ -306,7 +306,9 @@ def png_data_uri(fig, *, dpi: int = PNG_DPI, colours: int = PNG_COLOURS,
     ``caption_below``: the page prints the chart's source as the caption under the image, so
     the house chart's own source line is left out of the pixels (it would repeat the caption,
     and its glyphs are a tenth of a report's drawing time); the PNG keeps it as metadata
-    ("Source"), so a chart saved from the page still says where its figures come from."""
+    ("Source"), so a chart saved from the page still says where its figures come from.
+    ``source`` is that metadata for a figure that is not a house chart (a map whose credit
+    is in the page's caption)."""
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from PIL import Image, PngImagePlugin
 
@@ -317,7 +319,9 @@ def png_data_uri(fig, *, dpi: int = PNG_DPI, colours: int = PNG_COLOURS,
     try:
         fig.set_dpi(dpi)
         crop = 0
-        if isinstance(fig, viz.Chart):
+        if source:
+            info.add_itxt("Source", source)
+        elif isinstance(fig, viz.Chart):
             info.add_itxt("Source", fig.source)
             if caption_below:
                 crop = fig.hide_source()
@@ -348,12 +352,13 @@ def png_data_uri(fig, *, dpi: int = PNG_DPI, colours: int = PNG_COLOURS,
 
 
 def figure_html(fig, *, alt: str, rows: pd.DataFrame | None = None, caption: str = "",
-                dpi: int = PNG_DPI, colours: int = PNG_COLOURS) -> str:
+                dpi: int = PNG_DPI, colours: int = PNG_COLOURS, source: str | None = None
+                ) -> str:
     """A chart as ``<figure>`` with its source line (from ``rows``) or ``caption`` below; the
     caption replaces the source line inside the image."""
     cap = caption or (source_line(rows) if rows is not None else "")
     fc = f'<figcaption class="uso-source">{esc(cap)}</figcaption>' if cap else ""
-    uri = png_data_uri(fig, dpi=dpi, colours=colours, caption_below=bool(cap))
+    uri = png_data_uri(fig, dpi=dpi, colours=colours, caption_below=bool(cap), source=source)
     return f'<figure class="uso-figure"><img src="{uri}" alt="{esc(alt)}"/>{fc}</figure>'
 
 
@@ -361,9 +366,11 @@ def map_html(fig, *, alt: str, rows: pd.DataFrame | None = None, dpi: int = 110,
              colours: int = 64) -> str:
     """A map drawn with ``credit=False`` (:mod:`uso_lib.maps`) as ``<figure>``: the caption
     names the figures' source (from ``rows``) and the boundaries' credit, which the image
-    leaves out so that the page does not print them twice."""
+    leaves out so that the page does not print them twice (the PNG keeps them as its
+    "Source" metadata, as a house chart's PNG does)."""
     from uso_lib.geo import ATTRIBUTION
 
     source = source_line(rows) if rows is not None else ""
     caption = " ".join(t for t in (source, f"{ATTRIBUTION}.") if t)
-    return figure_html(fig, alt=alt, caption=caption, dpi=dpi, colours=colours)
+    return figure_html(fig, alt=alt, caption=caption, dpi=dpi, colours=colours,
+                       source=caption)
