@@ -40,7 +40,10 @@ from uso_lib.params import Member, Network
 from uso_lib.regions import Municipality
 from uso_lib.report_appendix import Appendix
 from uso_lib.report_html import (
+    CLOSE_UP_DPI,
     LICENCE,
+    MAP_COLOURS,
+    MAP_DPI,
     bullets,
     date_text,
     esc,
@@ -249,11 +252,11 @@ def cover_maps(r: Report) -> str:
     try:
         # the caption below carries the boundaries' credit (and each PNG's metadata), not
         # the maps' pixels too
-        loc = png_data_uri(maps.locator(r.kunta.code, r.peer_codes, credit=False), dpi=110,
-                           colours=64, source=geo.ATTRIBUTION)
+        loc = png_data_uri(maps.locator(r.kunta.code, r.peer_codes, credit=False),
+                           dpi=MAP_DPI, colours=MAP_COLOURS, source=geo.ATTRIBUTION)
         reg = png_data_uri(maps.regional(r.kunta.code, peers=r.peer_codes, level="maakunta",
-                                         credit=False), dpi=100, colours=64,
-                           source=geo.ATTRIBUTION)
+                                         credit=False),
+                           dpi=CLOSE_UP_DPI, colours=MAP_COLOURS, source=geo.ATTRIBUTION)
     except UsoError as exc:  # no polygons installed: say so instead of a blank space
         return note(f"Karttaa ei voitu piirtää: {exc.message}", "warning")
     name = esc(r.kunta.name_fi)

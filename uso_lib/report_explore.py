@@ -18,6 +18,7 @@ from uso_lib import text as text_mod
 from uso_lib.errors import NoData
 from uso_lib.report import Report
 from uso_lib.report_html import (
+    CLOSE_UP_DPI,
     chart_source,
     chart_unit,
     esc,
@@ -128,7 +129,7 @@ def country_map(r: Report, indicator: str) -> HTML:
         return page([note(exc.message, "nodata")])
     return page([map_html(whole, alt=f"{ind.label} kartalla", rows=rows),
                  map_html(close, alt=f"{ind.label}, {r.kunta.maakunta}", rows=rows,
-                          dpi=100)])
+                          dpi=CLOSE_UP_DPI)])
 
 
 def peer_suggestion(r: Report, k: int = peers.DEFAULT_K) -> HTML:

@@ -291,6 +291,11 @@ def _table(columns: list, rows: Iterable[Sequence[object]], *, numeric: Sequence
 # -- figures --------------------------------------------------------------------------------
 PNG_DPI = 90
 PNG_COLOURS = 48
+# maps: the whole country needs more pixels for 309 small polygons, a regional close-up fewer;
+# the class colours and their anti-aliased edges need more palette entries than a chart
+MAP_DPI = 110
+CLOSE_UP_DPI = 100
+MAP_COLOURS = 64
 
 
 def png_data_uri(fig, *, dpi: int = PNG_DPI, colours: int = PNG_COLOURS,
@@ -362,8 +367,8 @@ def figure_html(fig, *, alt: str, rows: pd.DataFrame | None = None, caption: str
     return f'<figure class="uso-figure"><img src="{uri}" alt="{esc(alt)}"/>{fc}</figure>'
 
 
-def map_html(fig, *, alt: str, rows: pd.DataFrame | None = None, dpi: int = 110,
-             colours: int = 64) -> str:
+def map_html(fig, *, alt: str, rows: pd.DataFrame | None = None, dpi: int = MAP_DPI,
+             colours: int = MAP_COLOURS) -> str:
     """A map drawn with ``credit=False`` (:mod:`uso_lib.maps`) as ``<figure>``: the caption
     names the figures' source (from ``rows``) and the boundaries' credit, which the image
     leaves out so that the page does not print them twice (the PNG keeps them as its
