@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from openpyxl import load_workbook
 from PIL import Image
 
 from uso_lib import catalog, report, report_appendix, report_html, report_sections
@@ -245,9 +246,19 @@ def test_appendix_holds_the_figures_shown_and_is_written_atomically(juva, tmp_pa
     assert row["value"].tolist() == [5887.0]
     assert row["table"].tolist() == ["11re"] and row["nimi"].tolist() == ["Juva"]
     assert set(report_appendix.COLUMNS) <= set(csv.columns)
-    xlsx = pd.read_excel(tmp_path / "liite" / "178-juva-liite.xlsx", sheet_name=None,
-                         engine="openpyxl")
-    assert set(xlsx) == {"Luvut", "Tietoja"} and len(xlsx["Luvut"]) == len(csv)
+    xlsx_path = tmp_path / "liite" / "178-juva-liite.xlsx"
+    xlsx = pd.read_excel(xlsx_path, sheet_name=None, engine="openpyxl", dtype={"kunta": str})
+    assert set(xlsx) == {"Luvut", "Tietoja"}
+    # the same figures as the CSV, cell for cell: codes stay text ("005", not 5), numbers stay
+    # numbers with every digit, a missing value is an empty cell in both
+    pd.testing.assert_frame_equal(xlsx["Luvut"], csv, check_dtype=False)
+    assert csv["category"].isna().any() and csv["status"].isna().all()
+    info = dict(zip(xlsx["Tietoja"]["kenttä"], xlsx["Tietoja"]["arvo"], strict=True))
+    assert info["kunta"].startswith("Juva")
+    # a reader filters 2 500 rows: the header stays in view and has filter buttons
+    sheet = load_workbook(xlsx_path)["Luvut"]
+    assert sheet.freeze_panes == "A2" and sheet.auto_filter.ref == f"A1:M{len(csv) + 1}"
+    assert sheet["A1"].value == "indicator" and sheet["A1"].font.b
     assert not list((tmp_path / "liite").glob(".*.tmp"))
 
 
