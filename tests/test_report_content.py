@@ -259,6 +259,7 @@ def test_appendix_holds_the_figures_shown_and_is_written_atomically(juva, tmp_pa
     sheet = load_workbook(xlsx_path)["Luvut"]
     assert sheet.freeze_panes == "A2" and sheet.auto_filter.ref == f"A1:M{len(csv) + 1}"
     assert sheet["A1"].value == "indicator" and sheet["A1"].font.b
+    assert sheet["C1"].value == "kunta" and all(isinstance(c.value, str) for c in sheet["C"])
     assert not list((tmp_path / "liite").glob(".*.tmp"))
 
 
