@@ -737,6 +737,11 @@ def test_report_figure_prints_the_source_as_caption_not_twice():
     assert blank(shown, range(shown.height - 6, shown.height))
     # the background is the page's white, not the palette's near-white (no faint frame)
     assert shown.convert("RGB").getpixel((2, 2)) == (255, 255, 255)
+    # metadata given for the PNG replaces the chart's own; the pixels still leave the source
+    # line to the caption
+    given = image(report_html.figure_html(chart(), alt="HYTE-kerroin", caption=caption,
+                                          source=caption))
+    assert given.size == shown.size and given.info["Source"] == caption
 
 
 def test_projection_shading_survives_the_report_palette():

@@ -312,8 +312,9 @@ def png_data_uri(fig, *, dpi: int = PNG_DPI, colours: int = PNG_COLOURS,
     the house chart's own source line is left out of the pixels (it would repeat the caption,
     and its glyphs are a tenth of a report's drawing time); the PNG keeps it as metadata
     ("Source"), so a chart saved from the page still says where its figures come from.
-    ``source`` is that metadata for a figure that is not a house chart (a map whose credit
-    is in the page's caption)."""
+    ``source`` is that metadata when given (a map's, whose credit is in the page's caption);
+    a house chart's own source line is the default, and is left out of the pixels either way
+    when the caption is below."""
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from PIL import Image, PngImagePlugin
 
@@ -324,12 +325,12 @@ def png_data_uri(fig, *, dpi: int = PNG_DPI, colours: int = PNG_COLOURS,
     try:
         fig.set_dpi(dpi)
         crop = 0
-        if source:
-            info.add_itxt("Source", source)
-        elif isinstance(fig, viz.Chart):
-            info.add_itxt("Source", fig.source)
+        if isinstance(fig, viz.Chart):
+            source = source or fig.source
             if caption_below:
                 crop = fig.hide_source()
+        if source:
+            info.add_itxt("Source", source)
         canvas = fig.canvas if isinstance(fig.canvas, FigureCanvasAgg) else ChartCanvas(fig)
         canvas.draw()
         size = canvas.get_width_height()
