@@ -226,7 +226,8 @@ def test_search_without_hits_falls_back_to_the_catalogue_table(server, doc):
 def test_confirmed_table_is_not_searched(server, doc):
     serve(server, doc)
     ind = keyfigure("tyott", "Työttömien osuus työvoimasta, %",
-                    table="uusin/kuntien_avainluvut_aikasarja", confirmed=True)
+                    table="uusin/kuntien_avainluvut_aikasarja", confirmed=True,
+                    evidence="tuopouk/key_figures_in_finland assets/municipality_meta.json")
     [res] = pxweb.fetch(make_px(server), [ind])
     assert res.origin == "live", res.error
     assert not server.calls("GET", DB)

@@ -57,11 +57,23 @@ class LiveSource(_Model):
     category_variable: str | None = None  # pxweb: a variable whose values become categories
     indicator: int | None = None  # sotkanet id
     gender: str = "total"  # sotkanet
+    # pxweb: how a monthly or quarterly time variable becomes a year's figure: "december" (the
+    # last month), "q4" (the last quarter), "mean" (mean of the year's periods); "year" or None
+    # for an annual time variable
+    period: Literal["year", "december", "q4", "mean"] | None = None
     confirmed: bool = False  # False: table/content code not yet confirmed against the live API
+    # what confirms the table and codes: a public repository and path holding a recorded answer
+    # or metadata dump of the live service, or the publisher's page
+    evidence: str | None = None
     note: str | None = None
 
     @model_validator(mode="after")
     def _complete(self) -> LiveSource:
+        if self.confirmed and not self.evidence:
+            raise ValueError("confirmed: true needs evidence (repository and path, or the "
+                             "publisher's page, of a recorded answer or metadata)")
+        if self.source == "none" and not self.note:
+            raise ValueError("source: none needs a note saying why there is no live source")
         if self.source == "pxweb" and not (self.database and (self.table or self.table_query)):
             raise ValueError("a pxweb source needs database and table (or table_query)")
         if self.source == "sotkanet" and self.indicator is None:
