@@ -92,6 +92,14 @@ class OfflineSource(_Model):
     note: str | None = None
 
 
+class SeriesBreak(_Model):
+    """A year from which an indicator's figures follow another definition: no change is drawn
+    across it (the figures on either side are each correct, but not comparable)."""
+
+    year: int  # the first year of the new definition
+    note: str  # Finnish: what changed, shown where a change would have been
+
+
 class Indicator(_Model):
     id: str
     theme: str
@@ -111,10 +119,18 @@ class Indicator(_Model):
     live: LiveSource | None = None
     offline: OfflineSource | None = None
     how_to_get: str | None = None  # shown where there is no data
+    series_breaks: list[SeriesBreak] = Field(default_factory=list)
 
     @property
     def has_offline(self) -> bool:
         return bool(self.offline and self.offline.files)
+
+    def break_within(self, start: int, end: int) -> SeriesBreak | None:
+        """The series break between two years (``start`` < break year <= ``end``), if any:
+        a change from ``start`` to ``end`` would compare two definitions."""
+        lo, hi = sorted((int(start), int(end)))
+        hits = [b for b in self.series_breaks if lo < b.year <= hi]
+        return hits[-1] if hits else None
 
 
 class Catalog(_Model):

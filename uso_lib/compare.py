@@ -731,6 +731,10 @@ def compare(indicator: IndicatorLike, kunta: object, *, peers: Iterable[object] 
         notes.append(f"{ind.label}: {RELATIVE_INDEX_LABEL}.")
     ch = None
     per = period or default_period(tab, m.code, y)
+    brk = ind.break_within(*per) if per is not None else None
+    if brk is not None:  # two definitions: no change between them
+        notes.append(f"Muutosta vuosina {per[0]}–{per[1]} ei lasketa: {brk.note}")
+        per = None
     if per is not None:
         ch = change(tab, m.code, per[0], per[1], grps)
     return Comparison(

@@ -38,6 +38,7 @@ BUILDERS: dict[str, str] = {
     "elections": "uso_lib.snapshot.elections",
     "welfare": "uso_lib.snapshot.welfare",
     "finance": "uso_lib.snapshot.finance",
+    "fresh": "uso_lib.snapshot.fresh",
 }
 
 MAX_TOTAL_BYTES = 15 * 1024 * 1024
