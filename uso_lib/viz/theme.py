@@ -1,677 +1,74 @@
-"""The house chart style: palette, sizes, Finnish tick labels, title and source lines.
+"""The house chart style in one namespace for the chart modules (``from uso_lib.viz import
+theme as st``), gathered from the modules that do each job:
 
-Charts are drawn on plain :class:`matplotlib.figure.Figure` objects with an Agg canvas, never
-through pyplot: a report batch draws thousands of charts, and figures outside pyplot's registry
-are freed as soon as nobody holds them (no ``plt.close`` bookkeeping, no global backend switch
-that would break a notebook's inline display).
-
-Layout is computed in inches from measured text sizes instead of ``tight_layout`` or
-constrained layout, which re-draw the figure; every chart is 7 in wide (A4 text width with a
-little room) at 100 dpi, so a PNG is 700 px wide and stays small.
+- :mod:`uso_lib.viz.style`: colours, font sizes, the rcParams (``style``, ``styled``);
+- :mod:`uso_lib.viz.layout`: figure geometry from measured text (``new_chart``, ``wrap``,
+  ``text_width``, ``spread``) and the :class:`Chart` figure;
+- :mod:`uso_lib.viz.artists`: light artists on matplotlib's public API (the legend, value and
+  year axes, bars, row labels).
 """
 
-from __future__ import annotations
-
-import functools
-import math
-from collections.abc import Callable, Iterable, Iterator, Sequence
-from contextlib import contextmanager
-from dataclasses import dataclass
-from functools import cache
-from typing import ParamSpec, TypeVar
-
-import matplotlib as mpl
-import numpy as np
-import seaborn as sns
-from cycler import cycler
-from matplotlib.artist import Artist
-from matplotlib.axes import Axes
-from matplotlib.collections import LineCollection
-from matplotlib.figure import Figure
-from matplotlib.font_manager import FontProperties, findfont, get_font
-from matplotlib.ft2font import LoadFlags
-from matplotlib.lines import TICKDOWN, TICKLEFT, Line2D
-from matplotlib.patches import Patch, Rectangle
-from matplotlib.text import Text
-from matplotlib.ticker import (
-    FixedFormatter,
-    FixedLocator,
-    Formatter,
-    Locator,
-    MaxNLocator,
-    NullLocator,
+from uso_lib.viz.artists import (
+    FinnishFormatter,
+    LightAxis,
+    LightLegend,
+    YearFormatter,
+    axis_ticks,
+    bar_rows,
+    bars,
+    category_axis,
+    legend,
+    legend_labels,
+    row_labels,
+    value_axis,
+    value_label,
+    year_axis,
 )
-from matplotlib.transforms import IdentityTransform, offset_copy
-
-from uso_lib import fmt
-from uso_lib.viz.agg import ChartCanvas
-from uso_lib.viz.axes import LightAxes
-
-# seaborn's colour-blind-safe palette (derived from Okabe & Ito):
-# blue, orange, green, vermillion, pink, brown, light pink, grey, yellow, sky blue.
-PALETTE: list[str] = sns.color_palette("colorblind").as_hex()
-HIGHLIGHT = PALETTE[0]       # the municipality: one strong colour
-PEER = "#bdbdbd"             # comparison municipalities: muted grey
-PEER_LINE = "#c8c8c8"
-TEXT = "#262626"
-MUTED = "#666666"            # subtitles, source lines, "ei tietoa"
-GRID = "#e6e6e6"
-SHADE = "#ebebeb"            # light fills (projection period, land outside the region); a
-                             # lighter grey merges with white in the report's 48-colour PNGs
-POSITIVE = PALETTE[0]        # growth in diverging bars
-NEGATIVE = PALETTE[3]        # decline in diverging bars
-MEN, WOMEN = PALETTE[0], PALETTE[1]
-CATEGORY_COLOURS: list[str] = [PALETTE[i] for i in (0, 1, 2, 3, 4, 9, 5, 8, 6, 7)]
-
-NO_DATA = "ei tietoa"
-
-P = ParamSpec("P")
-R = TypeVar("R")
-
-WIDTH = 7.0   # inches
-DPI = 100
-BASE_SIZE = 9.0
-TITLE_SIZE = 11.0
-SUBTITLE_SIZE = 8.5
-SOURCE_SIZE = 7.5
-LABEL_SIZE = 8.0
-
-RC: dict[str, object] = {
-    **sns.axes_style("ticks"),
-    "font.family": "sans-serif",
-    # bundled with matplotlib, so every machine draws the same glyphs (incl. U+00A0, U+2212)
-    "font.sans-serif": ["DejaVu Sans"],
-    "font.size": BASE_SIZE,
-    "axes.titlesize": BASE_SIZE + 1,
-    "axes.labelsize": BASE_SIZE,
-    "axes.labelcolor": MUTED,
-    "xtick.labelsize": LABEL_SIZE + 0.5,
-    "ytick.labelsize": LABEL_SIZE + 0.5,
-    "legend.fontsize": LABEL_SIZE + 0.5,
-    "legend.frameon": False,
-    "axes.spines.top": False,
-    "axes.spines.right": False,
-    "axes.edgecolor": "#8c8c8c",
-    "axes.linewidth": 0.8,
-    "xtick.color": "#8c8c8c",
-    "ytick.color": "#8c8c8c",
-    "xtick.labelcolor": TEXT,
-    "ytick.labelcolor": TEXT,
-    "axes.prop_cycle": cycler(color=CATEGORY_COLOURS),
-    "axes.unicode_minus": True,
-    "axes.formatter.use_locale": False,
-    "grid.color": GRID,
-    "grid.linewidth": 0.7,
-    "lines.linewidth": 1.8,
-    "patch.force_edgecolor": False,
-    "text.color": TEXT,
-    "figure.figsize": (WIDTH, 3.4),
-    "figure.dpi": DPI,
-    "savefig.dpi": DPI,
-    "figure.facecolor": "white",
-    "savefig.facecolor": "white",
-    "svg.fonttype": "none",
-    "pdf.fonttype": 42,
-}
-
-
-@contextmanager
-def style() -> Iterator[None]:
-    """``with viz.style(): ...`` draws ad-hoc matplotlib/seaborn charts in the house style;
-    the chart functions use it themselves."""
-    with mpl.rc_context(RC):
-        yield
-
-
-def styled(func: Callable[P, R]) -> Callable[P, R]:
-    """Draw a chart function's artists under the house rcParams whatever the session's own
-    settings are (rcParams are read when an artist is created)."""
-
-    @functools.wraps(func)
-    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
-        with mpl.rc_context(RC):
-            return func(*args, **kwargs)
-
-    return wrapper
-
-
-def apply_style() -> None:
-    """Set the house style for the whole session (a notebook drawing its own charts)."""
-    mpl.rcParams.update(RC)
-
-
-class Chart(Figure):
-    """A Figure that shows itself as PNG in a notebook even when pyplot's inline backend was
-    never loaded (the charts never go through pyplot), and draws its text unhinted.
-
-    Text is most of the drawing time of these small charts, and FreeType's hinting is a
-    quarter of that; at 100 dpi unhinted glyphs look as good (and match the widths the
-    layout measured). The setting must hold while drawing, wherever the caller draws."""
-
-    #: the source line drawn at the bottom of the image (set by :func:`new_chart`), and the
-    #: height in inches of the band it has to itself there
-    source: str = ""
-    source_band: float = 0.0
-
-    def hide_source(self) -> int:
-        """Leave the source line out of the image, for a page that prints it as the caption
-        right below; returns the pixel rows at the bottom (at the figure's dpi) that held it
-        and are now blank, for the caller to crop."""
-        for text in self.texts:
-            if text.get_gid() == "uso-source":
-                text.set_visible(False)
-        return int(self.source_band * self.dpi)
-
-    def draw(self, renderer) -> None:
-        old = mpl.rcParams["text.hinting"]
-        mpl.rcParams["text.hinting"] = "no_hinting"
-        try:
-            super().draw(renderer)
-        finally:
-            mpl.rcParams["text.hinting"] = old
-
-    def _repr_png_(self) -> bytes:
-        from uso_lib.viz.export import to_png_bytes
-
-        return to_png_bytes(self, close=False)
-
-
-# --- text measurement --------------------------------------------------------------------
-
-@cache
-def _ft_font(weight: str):
-    return get_font(findfont(FontProperties(family="DejaVu Sans", weight=weight)))
-
-
-@cache
-def _advance(char: str, weight: str) -> float:
-    """Advance width of one glyph in points per point of font size (unhinted)."""
-    font = _ft_font(weight)
-    font.set_size(100, 72)
-    glyph = font.load_char(ord(char), flags=LoadFlags.NO_HINTING)
-    return glyph.linearHoriAdvance / 65536 / 100
-
-
-def text_width(texts: Iterable[str], size: float = LABEL_SIZE + 0.5,
-               weight: str = "normal") -> float:
-    """Widest of ``texts`` in inches, from the font's glyph advances.
-
-    Summing cached advances is ~50x faster than asking the renderer for each string, which
-    matters when every chart sizes its margins and wraps its source line. Charts draw
-    unhinted (:class:`Chart`), so the advances are what is drawn; 3 % covers kerning and
-    rounding."""
-    widest = 0.0
-    for t in texts:
-        if t:
-            widest = max(widest, sum(_advance(c, weight) for c in str(t)))
-    return widest * size / 72 * 1.03
-
-
-def wrap(text: str | None, size: float, width_in: float = WIDTH - 0.3,
-         weight: str = "normal") -> list[str]:
-    """Wrap a title or source line to the figure width, measuring the words as drawn (a
-    fixed character count wraps Finnish compound words too early or too late)."""
-    if not text:
-        return []
-    lines: list[str] = []
-    for paragraph in str(text).splitlines() or [""]:
-        line = ""
-        for word in paragraph.split():
-            candidate = f"{line} {word}" if line else word
-            if line and text_width([candidate], size, weight) > width_in:
-                lines.append(line)
-                line = word
-            else:
-                line = candidate
-        lines.append(line)
-    return lines
-
-
-def line_height(size: float) -> float:
-    return size * 1.35 / 72
-
-
-# --- figures -----------------------------------------------------------------------------
-
-def source_text(source: str | Iterable[str] | None) -> str:
-    """``"Tilastokeskus, StatFin 11re, 2021"`` -> ``"Lähde: Tilastokeskus, StatFin 11re, 2021"``.
-
-    A chart without a source is a bug, so an empty source raises."""
-    if source is None:
-        raise ValueError("every chart needs a source line (source='Tilastokeskus, ...')")
-    if not isinstance(source, str):
-        source = "; ".join(s for s in dict.fromkeys(str(x).strip() for x in source) if s)
-    source = source.strip()
-    if not source:
-        raise ValueError("every chart needs a source line (source='Tilastokeskus, ...')")
-    if source.lower().startswith(("lähde", "lähteet")):
-        return source
-    return f"Lähde: {source}"
-
-
-@dataclass
-class Frame:
-    """A figure with one axes laid out in inches: title, subtitle and legend above, tick
-    labels and the source line below."""
-
-    fig: Chart
-    ax: Axes
-    legend_y: float     # figure fraction of the legend's top edge (if any)
-    left: float         # inches
-    top_in: float       # inches from the figure top to the axes top
-    legend_ncols: int = 1
-
-
-def new_chart(plot_height: float, *, title: str | None, subtitle: str | None, source,
-              left: float = 0.75, right: float = 0.25, bottom: float = 0.45,
-              legend: Sequence[str] = ()) -> Frame:
-    """Create a Chart whose axes area is ``plot_height`` inches tall, with room above it for
-    a legend of the given labels (drawn later with :func:`legend`)."""
-    ncols, legend_rows = legend_layout(legend)
-    title_lines = wrap(title, TITLE_SIZE, weight="bold")
-    subtitle_lines = wrap(subtitle, SUBTITLE_SIZE)
-    source_lines = wrap(source_text(source), SOURCE_SIZE)
-    pad = 0.12
-    top = pad + len(title_lines) * line_height(TITLE_SIZE) \
-        + len(subtitle_lines) * line_height(SUBTITLE_SIZE)
-    legend_top = top + (0.04 if legend_rows else 0)
-    top = legend_top + legend_rows * 0.22 + 0.16
-    below = bottom + len(source_lines) * line_height(SOURCE_SIZE) + 0.1
-    height = top + plot_height + below
-    fig = Chart(figsize=(WIDTH, height), dpi=DPI)
-    ChartCanvas(fig)  # text measured and rasterised once per process (viz.agg)
-    fig.subplots_adjust(left=left / WIDTH, right=1 - right / WIDTH, top=1 - top / height,
-                        bottom=below / height)
-    ax = fig.add_subplot(axes_class=LightAxes)  # no tick objects the chart never shows
-    x0 = 0.1 / WIDTH
-    y = 1 - pad / height
-    if title_lines:
-        fig.text(x0, y, "\n".join(title_lines), ha="left", va="top", fontsize=TITLE_SIZE,
-                 fontweight="bold", color=TEXT, linespacing=1.1)
-        y -= len(title_lines) * line_height(TITLE_SIZE) / height
-    if subtitle_lines:
-        fig.text(x0, y, "\n".join(subtitle_lines), ha="left", va="top",
-                 fontsize=SUBTITLE_SIZE, color=MUTED, linespacing=1.1)
-    fig.text(x0, 0.08 / height, "\n".join(source_lines), ha="left", va="bottom",
-             fontsize=SOURCE_SIZE, color=MUTED, linespacing=1.1, gid="uso-source")
-    fig.source = source_text(source)
-    fig.source_band = len(source_lines) * line_height(SOURCE_SIZE) + 0.02
-    return Frame(fig, ax, 1 - legend_top / height, left, top, ncols)
-
-
-def legend(frame: Frame, handles: list, labels: list[str]) -> LightLegend | None:
-    """The legend above the axes, aligned with the title (no box), in the columns that
-    :func:`new_chart` made room for."""
-    if not handles:
-        return None
-    return LightLegend(frame.fig, handles, labels, x=0.1 / WIDTH - 0.005, top=frame.legend_y,
-                       ncols=frame.legend_ncols, fontsize=LABEL_SIZE + 0.5)
-
-
-class LightLegend(Artist):
-    """A legend of line and patch entries, laid out when the chart is drawn.
-
-    Matplotlib's Legend packs every entry into offset boxes (a drawing area, a text area and
-    two packers per entry) and measures them again when drawn; with some thirty legends in a
-    report that was a tenth of its charts' time. This keeps matplotlib's layout, in font-size
-    units (handle 2.2 em long, 0.5 em to the label, 1.5 em between columns, 0.5 em between
-    rows, 0.4 em border, entries filled column by column, the columns sharing the first row's
-    baseline and each stacked down by its labels' measured heights), and draws each entry's
-    handle and label straight onto the figure. Handles copy the style of the artists they
-    stand for, as matplotlib's legend handlers do; a test compares the pixels."""
-
-    HANDLE_LENGTH = 2.2
-    HANDLE_HEIGHT = 0.7
-    HANDLE_TEXT_PAD = 0.5
-    COLUMN_SPACING = 1.5
-    LABEL_SPACING = 0.5
-    BORDER_PAD = 0.4
-
-    def __init__(self, fig: Figure, handles: Sequence[Artist], labels: Sequence[str], *,
-                 x: float, top: float, ncols: int = 1, fontsize: float = LABEL_SIZE + 0.5
-                 ) -> None:
-        super().__init__()
-        for handle in handles:
-            if not isinstance(handle, (Line2D, Patch)):
-                raise TypeError(f"a legend entry stands for a line or a patch, not "
-                                f"{type(handle).__name__}")
-        self.entries = list(zip(handles, [str(label) for label in labels], strict=True))
-        self.x, self.top = x, top  # figure fraction of the legend's upper left corner
-        self.ncols = max(1, ncols)
-        self.font = FontProperties(family=mpl.rcParams["font.family"], size=fontsize)
-        self.colour = TEXT
-        self.set_zorder(5)  # where matplotlib puts a legend
-        self.set_gid("uso-legend")
-        self._drawn: list[Artist] = []
-        fig.add_artist(self)
-
-    def labels(self) -> list[str]:
-        return [label for _, label in self.entries]
-
-    def get_children(self) -> list[Artist]:
-        return list(self._drawn)
-
-    def columns(self) -> list[list[int]]:
-        """Entry numbers per column: the first columns take one more when they do not divide
-        evenly (``[[0, 1], [2, 3], [4]]``), as in matplotlib."""
-        n = len(self.entries)
-        per, extra = divmod(n, self.ncols)
-        out, start = [], 0
-        for c in range(self.ncols):
-            size = per + (c < extra)
-            if size:
-                out.append(list(range(start, start + size)))
-            start += size
-        return out
-
-    def draw(self, renderer) -> None:
-        if not self.get_visible() or not self.entries:
-            return
-        fig = self.figure
-        fs = renderer.points_to_pixels(self.font.get_size_in_points())
-        _, lp_h, lp_d = renderer.get_text_width_height_descent("lp", self.font, ismath=False)
-        sizes = [renderer.get_text_width_height_descent(label, self.font, ismath=False)
-                 for _, label in self.entries]
-        # a label's height above and below its baseline as matplotlib's text area has it
-        above = [max(lp_h - lp_d, max(h, lp_h) - max(d, lp_d), self.HANDLE_HEIGHT * fs)
-                 for _, h, d in sizes]
-        below = [max(d, lp_d) for _, _, d in sizes]
-        handle_w = self.HANDLE_LENGTH * fs
-        x = self.x * fig.bbox.width + self.BORDER_PAD * fs
-        columns = self.columns()
-        # the columns share the first row's baseline, below the tallest first label
-        first = self.top * fig.bbox.height - self.BORDER_PAD * fs \
-            - max(above[col[0]] for col in columns)
-        identity = IdentityTransform()
-        art: list[Artist] = []
-        for col in columns:
-            y = first + above[col[0]]
-            for i in col:
-                handle, label = self.entries[i]
-                baseline = y - above[i]
-                art.append(self._handle(handle, x, baseline, handle_w, self.HANDLE_HEIGHT * fs))
-                art.append(Text(x + handle_w + self.HANDLE_TEXT_PAD * fs, baseline, label,
-                                fontproperties=self.font, color=self.colour, ha="left",
-                                va="baseline", transform=identity, gid="uso-legend-label"))
-                y = baseline - below[i] - self.LABEL_SPACING * fs
-            x += handle_w + self.HANDLE_TEXT_PAD * fs + max(sizes[i][0] for i in col) \
-                + self.COLUMN_SPACING * fs
-        for a in art:
-            a.set_figure(fig)
-            a.draw(renderer)
-        self._drawn = art
-        self.stale = False
-
-    @staticmethod
-    def _handle(orig: Artist, x: float, baseline: float, width: float, height: float
-                ) -> Artist:
-        """The entry's key in the style of ``orig``: a line through the middle of the key's
-        box with one marker at its centre, or a box filled like the patch."""
-        if isinstance(orig, Line2D):
-            key: Artist = Line2D([x, x + width / 2, x + width], [baseline + height / 2] * 3,
-                                 markevery=[1])
-        else:
-            key = Rectangle((x, baseline), width, height)
-        key.update_from(orig)
-        key.set_transform(IdentityTransform())
-        key.set_clip_box(None)
-        key.set_clip_path(None)
-        return key
-
-
-def legend_labels(fig: Figure) -> list[str]:
-    """The labels of a chart's legend, in order (tests, notebooks)."""
-    for artist in fig.artists:
-        if isinstance(artist, LightLegend):
-            return artist.labels()
-    return []
-
-
-def legend_layout(labels: Sequence[str], max_cols: int = 4) -> tuple[int, int]:
-    """(columns, rows) so that the widest entry fits every column of the 7-inch figure."""
-    if not labels:
-        return 1, 0
-    # handle 2.2 em + gap 0.5 em + column spacing 1.5 em at 9 pt ~ 0.55 in
-    column = text_width(labels, LABEL_SIZE + 0.5) + 0.55
-    ncols = max(1, min(max_cols, len(labels), int((WIDTH - 0.2) // column)))
-    return ncols, math.ceil(len(labels) / ncols)
-
-
-# --- tick labels -------------------------------------------------------------------------
-
-class FinnishFormatter(Formatter):
-    """Tick labels in Finnish (``1 250``, ``12,5``, ``−3``) via :mod:`uso_lib.fmt`.
-
-    With ``decimals=None`` it uses as many decimals as the tick values need, so 0.5-steps read
-    ``0,5 1,0 1,5`` and 2.5-steps ``7,5 10,0``: a label never shows a rounded value at a
-    tick that is not there (``8`` at 7.5)."""
-
-    def __init__(self, decimals: int | None = None, unit: str | None = None,
-                 absolute: bool = False) -> None:
-        self.decimals = decimals
-        self.unit = unit
-        self.absolute = absolute
-        self._auto = 0
-
-    def set_locs(self, locs) -> None:
-        super().set_locs(locs)
-        finite = sorted(v for v in locs if math.isfinite(v))
-        steps = [b - a for a, b in zip(finite, finite[1:], strict=False) if b - a > 0]
-        tolerance = min(steps, default=1.0) * 1e-6
-        self._auto = next((d for d in range(3) if all(abs(round(v, d) - v) <= tolerance
-                                                       for v in finite)), 3)
-
-    def __call__(self, x, pos=None) -> str:
-        decimals = self.decimals if self.decimals is not None else self._auto
-        return fmt.with_unit(abs(x) if self.absolute else x, self.unit, decimals)
-
-
-class YearFormatter(Formatter):
-    """Years are labels, not quantities: ``2021``, never ``2 021``."""
-
-    def __call__(self, x, pos=None) -> str:
-        return str(int(round(x))) if abs(x - round(x)) < 1e-6 else ""
-
-
-class LightAxis(Artist):
-    """One axis's tick marks, tick labels, grid lines and title, made when the chart is drawn.
-
-    Matplotlib's own ticks are full artists (two marker lines, a grid line and two texts each,
-    copied from a template, and recomputed again for the axis label's place); in a report of
-    some fifty small charts they were a fifth of the time. This draws the same things from the
-    final view limits: one line of tick marks, one collection of grid lines and a text per
-    label. Its properties are taken from the house style when it is made, as drawing happens
-    outside :func:`styled`."""
-
-    def __init__(self, ax: Axes, axis: str, locator: Locator, formatter: Formatter, *,
-                 grid: bool = True, label: str | None = None) -> None:
-        super().__init__()
-        self.axis = axis
-        self.locator = locator
-        self.formatter = formatter
-        self.grid = grid
-        self.label = label or None
-        self.font = FontProperties(family=mpl.rcParams["font.family"],
-                                   size=mpl.rcParams[f"{axis}tick.labelsize"])
-        self.label_font = FontProperties(family=mpl.rcParams["font.family"],
-                                         size=mpl.rcParams["axes.labelsize"])
-        self.mark_colour = mpl.rcParams[f"{axis}tick.color"]
-        self.mark_size = mpl.rcParams[f"{axis}tick.major.size"]
-        self.mark_width = mpl.rcParams[f"{axis}tick.major.width"]
-        self.pad = mpl.rcParams[f"{axis}tick.major.pad"]
-        self.set_zorder(0.6)  # under the data, as set_axisbelow(True) puts matplotlib's grid
-        self.set_gid(f"uso-{axis}axis")
-        self._drawn: list[Artist] = []
-        getattr(ax, f"{axis}axis").set_major_locator(NullLocator())  # no matplotlib ticks
-        ax.add_artist(self)
-
-    def ticks(self) -> list[tuple[float, str]]:
-        """(position, label) of every tick inside the view limits."""
-        lo, hi = sorted(self.axes.get_ylim() if self.axis == "y" else self.axes.get_xlim())
-        eps = (hi - lo) * 1e-9
-        locs = [float(v) for v in self.locator.tick_values(lo, hi) if lo - eps <= v <= hi + eps]
-        self.formatter.set_locs(locs)
-        return [(v, self.formatter(v, i)) for i, v in enumerate(locs)]
-
-    def get_children(self) -> list[Artist]:
-        return list(self._drawn)
-
-    def draw(self, renderer) -> None:
-        if not self.get_visible():
-            return
-        ax, fig = self.axes, self.axes.figure
-        ticks = self.ticks()
-        y = self.axis == "y"
-        along = ax.get_yaxis_transform() if y else ax.get_xaxis_transform()
-        out = self.mark_size + self.pad  # points from the spine to the labels
-        shift = (-out, 0) if y else (0, -out)
-        art: list[Artist] = []
-        if self.grid and ticks:
-            segments = [[(0, v), (1, v)] if y else [(v, 0), (v, 1)] for v, _ in ticks]
-            art.append(LineCollection(segments, colors=GRID, linewidths=0.7,
-                                      transform=along, gid="uso-grid"))
-        pos = [v for v, _ in ticks]
-        art.append(Line2D([0] * len(pos) if y else pos, pos if y else [0] * len(pos),
-                          transform=along, linestyle="none", color=self.mark_colour,
-                          marker=TICKLEFT if y else TICKDOWN, markersize=self.mark_size,
-                          markeredgewidth=self.mark_width, gid="uso-tickmarks"))
-        labels = [Text(0 if y else v, v if y else 0, text, fontproperties=self.font,
-                       color=TEXT, ha="right" if y else "center",
-                       va="center_baseline" if y else "top", gid="uso-tick",
-                       transform=offset_copy(along, fig, *shift, units="points"))
-                  for v, text in ticks if text]
-        art += labels
-        for a in art:
-            a.set_figure(fig)
-            a.draw(renderer)
-        if self.label:
-            art.append(self._title(renderer, labels))
-        self._drawn = art
-        self.stale = False
-
-    def _title(self, renderer, labels: list[Text]) -> Text:
-        """The axis title beyond the widest (y) or below the (x) tick labels."""
-        fig = self.axes.figure
-        y = self.axis == "y"
-        extents = [t.get_window_extent(renderer) for t in labels]
-        depth = max((e.width if y else e.height for e in extents), default=0) * 72 / fig.dpi
-        away = -(self.mark_size + self.pad + depth + 4)  # points from the spine
-        title = Text(0 if y else 0.5, 0.5 if y else 0, self.label, fontproperties=self.label_font,
-                     color=MUTED, rotation=90 if y else 0, ha="center",
-                     va="bottom" if y else "top", gid="uso-axis-title",
-                     transform=offset_copy(self.axes.transAxes, fig, *((away, 0) if y else
-                                                                       (0, away)),
-                                           units="points"))
-        title.set_figure(fig)
-        title.draw(renderer)
-        return title
-
-
-def axis_ticks(ax: Axes, axis: str = "y") -> list[tuple[float, str]]:
-    """(position, label) of the ticks a :class:`LightAxis` draws (tests, notebooks)."""
-    for artist in ax.artists:
-        if isinstance(artist, LightAxis) and artist.axis == axis:
-            return artist.ticks()
-    return []
-
-
-def year_axis(ax: Axes, years: Iterable[int], *, label: str | None = None) -> LightAxis:
-    years = sorted(set(int(y) for y in years))
-    if 0 < len(years) <= 8:
-        locator: Locator = FixedLocator(years)
-    else:
-        locator = MaxNLocator(nbins=8 if len(years) <= 12 else 9, integer=True)
-    return LightAxis(ax, "x", locator, YearFormatter(), grid=False, label=label)
-
-
-def category_axis(ax: Axes, positions: Sequence[float], labels: Sequence[str], *,
-                  axis: str = "x") -> LightAxis:
-    """Fixed labels at fixed positions (a bar per year, say)."""
-    return LightAxis(ax, axis, FixedLocator(list(positions)),
-                     FixedFormatter(list(labels)), grid=False)
-
-
-def value_axis(ax: Axes, axis: str = "y", decimals: int | None = None, *, grid: bool = True,
-               absolute: bool = False, label: str | None = None) -> LightAxis:
-    # steps of 1, 2, 2.5 or 5 times a power of ten: 1.5 or 3 steps read awkwardly
-    return LightAxis(ax, axis, MaxNLocator(nbins=6, steps=[1, 2, 2.5, 5, 10]),
-                     FinnishFormatter(decimals, absolute=absolute), grid=grid, label=label)
-
-
-def bars(ax: Axes, positions, values, *, width: float, color, horizontal: bool = True,
-         base=None, zorder: float = 2, gid: str | None = None, edgecolor: str = "none",
-         linewidth: float = 0.0) -> list[Rectangle]:
-    """Bars as plain rectangles (``barh``/``bar`` with ``align="center"``), for charts that
-    set both axis limits themselves.
-
-    ``Axes.bar`` also updates the data limits patch by patch and builds a container, which
-    made the bars a tenth of a report's chart-building time; every house bar chart fixes
-    its limits to make room for the value labels, so that work was thrown away."""
-    positions = np.asarray(positions, dtype=float)
-    values = np.asarray(values, dtype=float)
-    bases = np.zeros(len(values)) if base is None else np.asarray(base, dtype=float)
-    colours = [color] * len(values) if isinstance(color, str) else list(color)
-    out = []
-    for p, v, b, c in zip(positions, values, bases, colours, strict=True):
-        xy, w, h = ((b, p - width / 2), v, width) if horizontal else ((p - width / 2, b), width, v)
-        rect = Rectangle(xy, w, h, facecolor=c, edgecolor=edgecolor, linewidth=linewidth,
-                         zorder=zorder, gid=gid)
-        ax.add_artist(rect)
-        out.append(rect)
-    return out
-
-
-def bar_rows(ax: Axes, positions: list[float], names: list[str]) -> None:
-    """Finish a horizontal bar chart: one row per name from the top, the names as row labels,
-    no value axis (the bars carry their value labels) and no frame on the left or bottom."""
-    ax.set_ylim(len(names) - 0.5, -0.5)
-    row_labels(ax, positions, names)
-    ax.xaxis.set_visible(False)
-    for side in ("left", "bottom"):
-        ax.spines[side].set_visible(False)
-
-
-def row_labels(ax: Axes, positions: Iterable[float], names: Iterable[str],
-               bold: Iterable[bool] = ()) -> None:
-    """Category names left of horizontal bars, as plain texts (gid ``uso-row``).
-
-    Cheaper than y tick labels: every matplotlib tick carries two lines and two texts that
-    are built and drawn even at length 0, and bar charts are most of a report."""
-    ax.set_yticks([])
-    ax.spines["left"].set_visible(False)
-    bold = list(bold)
-    for i, (y, name) in enumerate(zip(positions, names, strict=True)):
-        ax.annotate(name, (0, y), xycoords=("axes fraction", "data"), xytext=(-5, 0),
-                    textcoords="offset points", ha="right", va="center",
-                    fontsize=LABEL_SIZE + 0.5, color=TEXT, annotation_clip=False,
-                    fontweight="bold" if i < len(bold) and bold[i] else "normal",
-                    gid="uso-row")
-
-
-def value_label(value: float, unit: str | None, decimals: int) -> str:
-    return fmt.with_unit(value, unit, decimals, missing=NO_DATA)
-
-
-def spread(positions: Sequence[float], gap: float) -> list[float]:
-    """``positions`` moved as little as possible so that any two are at least ``gap`` apart,
-    in the same order: the end labels of lines that finish close together (two population
-    projections of one municipality often end within a few residents) otherwise print over
-    each other. A run of labels that would overlap moves as one block, centred where its
-    members want to be (the least-squares placement)."""
-    order = sorted(range(len(positions)), key=lambda i: positions[i])
-    blocks: list[list[float]] = []  # [start, sum of (wanted - offset in block), size]
-    for i in order:
-        blocks.append([positions[i], positions[i], 1])
-        while len(blocks) > 1 and blocks[-2][0] + blocks[-2][2] * gap > blocks[-1][0]:
-            top = blocks.pop()
-            low = blocks[-1]
-            low[1] += top[1] - low[2] * gap * top[2]
-            low[2] += top[2]
-            low[0] = low[1] / low[2]
-    out = [0.0] * len(positions)
-    k = 0
-    for start, _, size in blocks:
-        for j in range(int(size)):
-            out[order[k]] = start + j * gap
-            k += 1
-    return out
+from uso_lib.viz.layout import (
+    Chart,
+    Frame,
+    legend_layout,
+    line_height,
+    new_chart,
+    source_text,
+    spread,
+    text_width,
+    wrap,
+)
+from uso_lib.viz.style import (
+    BASE_SIZE,
+    CATEGORY_COLOURS,
+    DPI,
+    GRID,
+    HIGHLIGHT,
+    LABEL_SIZE,
+    MEN,
+    MUTED,
+    NEGATIVE,
+    NO_DATA,
+    PALETTE,
+    PEER,
+    PEER_LINE,
+    POSITIVE,
+    RC,
+    SHADE,
+    SOURCE_SIZE,
+    SUBTITLE_SIZE,
+    TEXT,
+    TITLE_SIZE,
+    WIDTH,
+    WOMEN,
+    apply_style,
+    style,
+    styled,
+)
+
+__all__ = [
+    "BASE_SIZE", "CATEGORY_COLOURS", "DPI", "GRID", "HIGHLIGHT", "LABEL_SIZE", "MEN", "MUTED",
+    "NEGATIVE", "NO_DATA", "PALETTE", "PEER", "PEER_LINE", "POSITIVE", "RC", "SHADE",
+    "SOURCE_SIZE", "SUBTITLE_SIZE", "TEXT", "TITLE_SIZE", "WIDTH", "WOMEN", "Chart",
+    "FinnishFormatter", "Frame", "LightAxis", "LightLegend", "YearFormatter", "apply_style",
+    "axis_ticks", "bar_rows", "bars", "category_axis", "legend", "legend_labels",
+    "legend_layout", "line_height", "new_chart", "row_labels", "source_text", "spread",
+    "style", "styled", "text_width", "value_axis", "value_label", "wrap", "year_axis",
+]
