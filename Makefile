@@ -26,8 +26,18 @@ $(VENV)/.installed: $(BIN)/python pyproject.toml
 	$(BIN)/python -m ipykernel install --sys-prefix --name uso --display-name "uso (Python 3)" >/dev/null
 	touch $@
 
+# Each optional job installs its extra (pyproject.toml): the tests need [test] (which brings
+# [dask] and [snapshot]), `make lab` [lab], `make snapshot` [snapshot].
 $(VENV)/.installed-test: $(VENV)/.installed pyproject.toml
 	$(BIN)/python -m pip install --quiet -e ".[test]"
+	touch $@
+
+$(VENV)/.installed-lab: $(VENV)/.installed pyproject.toml
+	$(BIN)/python -m pip install --quiet -e ".[lab]"
+	touch $@
+
+$(VENV)/.installed-snapshot: $(VENV)/.installed pyproject.toml
+	$(BIN)/python -m pip install --quiet -e ".[snapshot]"
 	touch $@
 
 setup: $(VENV)/.installed
@@ -40,10 +50,10 @@ test: setup-test
 	$(BIN)/ruff check uso_lib tests benchmarks
 	$(BIN)/python -m pytest
 
-lab: setup
+lab: $(VENV)/.installed-lab
 	$(BIN)/jupyter lab notebooks/
 
-snapshot: setup
+snapshot: $(VENV)/.installed-snapshot
 	$(BIN)/uso snapshot build --raw $(RAW)
 
 lint: setup-test

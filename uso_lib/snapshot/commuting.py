@@ -17,9 +17,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pandas as pd
-import pyreadr
 
 from uso_lib.errors import DataError
+from uso_lib.extras import require
 from uso_lib.snapshot import _to2023, rows
 
 RAW = "statfin/dat_pendelointi.rda"
@@ -40,6 +40,7 @@ YEARS = (1987, 2016)
 
 def read(raw: Path) -> pd.DataFrame:
     """Totals per municipality name and year (sums over education level and age)."""
+    pyreadr = require("pyreadr", "snapshot")
     try:
         obj = pyreadr.read_r(raw / RAW, encoding="latin1")
     except Exception as exc:  # pyreadr raises several types on a corrupt file

@@ -21,10 +21,10 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import pyreadr
 from pyjstat import pyjstat
 
 from uso_lib.errors import DataError
+from uso_lib.extras import require
 from uso_lib.snapshot import _statfin
 
 F_14WX = "recent/population_raw.json"
@@ -109,7 +109,7 @@ def _from_14wx(raw: Path) -> pd.DataFrame:
 
 
 def _from_128v(raw: Path) -> pd.DataFrame:
-    df = pyreadr.read_r(raw / F_128V)["pop_fore_dat"]
+    df = require("pyreadr", "snapshot").read_r(raw / F_128V)["pop_fore_dat"]
     df = pd.DataFrame({"kunta": df["alue"].astype(str), "year": df["time"].astype(int),
                        "age": df["ika"].astype(int), "value": df["vaesto_e19"].astype(float)})
     df["kunta"] = _statfin.area_codes(df["kunta"])

@@ -17,9 +17,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pandas as pd
-import pyreadr
 
 from uso_lib.errors import DataError
+from uso_lib.extras import require
 from uso_lib.snapshot import _statfin
 
 F_11AE = "recent/vaestonmuutos.derived.csv"
@@ -67,7 +67,7 @@ def _from_11ae(raw: Path) -> pd.DataFrame:
 
 
 def _from_11a2(raw: Path, before: int) -> pd.DataFrame:
-    df = pyreadr.read_r(raw / F_11A2)["dat_muuttotiedot_kunnittain"]
+    df = require("pyreadr", "snapshot").read_r(raw / F_11A2)["dat_muuttotiedot_kunnittain"]
     df = df[df["Tiedot"].isin(ITEMS_11A2.values()) & (df["Vuosi"] < before)]
     df = pd.DataFrame({"kunta": df["kunta_no"].astype(str).str.zfill(3),
                        "year": df["Vuosi"].astype(int),
