@@ -44,8 +44,8 @@ class LightLegend(Artist):
     """A legend of line and patch entries, laid out when the chart is drawn.
 
     Matplotlib's Legend packs every entry into offset boxes (a drawing area, a text area and
-    two packers per entry) and measures them again when drawn; with some thirty legends in a
-    report that was a tenth of its charts' time. This keeps matplotlib's layout, in font-size
+    two packers per entry) and measures them again when drawn, a cost some thirty legends per
+    report pay again and again (benchmarks/README.md). This keeps matplotlib's layout, in font-size
     units (handle 2.2 em long, 0.5 em to the label, 1.5 em between columns, 0.5 em between
     rows, 0.4 em border, entries filled column by column, the columns sharing the first row's
     baseline and each stacked down by its labels' measured heights), and draws each entry's
@@ -200,11 +200,11 @@ class LightAxis(Artist):
     """One axis's tick marks, tick labels, grid lines and title, made when the chart is drawn.
 
     Matplotlib's own ticks are full artists (two marker lines, a grid line and two texts each,
-    copied from a template, and recomputed again for the axis label's place); in a report of
-    some fifty small charts they were a fifth of the time. This draws the same things from the
-    final view limits: one line of tick marks, one collection of grid lines and a text per
-    label. Its properties are taken from the house style when it is made, as drawing happens
-    outside :func:`styled`."""
+    copied from a template, and recomputed again for the axis label's place), and a report
+    of some fifty small charts pays for all of them (benchmarks/README.md). This draws the
+    same things from the final view limits: one line of tick marks, one collection of grid
+    lines and a text per label. Its properties are taken from the house style when it is
+    made, as drawing happens outside :func:`styled`."""
 
     def __init__(self, ax: Axes, axis: str, locator: Locator, formatter: Formatter, *,
                  grid: bool = True, label: str | None = None) -> None:
@@ -327,9 +327,9 @@ def bars(ax: Axes, positions, values, *, width: float, color, horizontal: bool =
     """Bars as plain rectangles (``barh``/``bar`` with ``align="center"``), for charts that
     set both axis limits themselves.
 
-    ``Axes.bar`` also updates the data limits patch by patch and builds a container, which
-    made the bars a tenth of a report's chart-building time; every house bar chart fixes
-    its limits to make room for the value labels, so that work was thrown away."""
+    ``Axes.bar`` also updates the data limits patch by patch and builds a container; every
+    house bar chart fixes its limits to make room for the value labels, so that work would
+    be thrown away."""
     positions = np.asarray(positions, dtype=float)
     values = np.asarray(values, dtype=float)
     bases = np.zeros(len(values)) if base is None else np.asarray(base, dtype=float)

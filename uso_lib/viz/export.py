@@ -18,8 +18,8 @@ import sys
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
-# zlib level 3: about half the encoding time of the default 6 for a fifth more bytes
-# (benchmarks/README.md)
+# zlib level 3: quicker to encode than the default 6 for slightly larger files
+# (benchmarks/README.md has the figures)
 COMPRESS_LEVEL = 3
 
 

@@ -35,9 +35,9 @@ class Chart(Figure):
     """A Figure that shows itself as PNG in a notebook even when pyplot's inline backend was
     never loaded (the charts never go through pyplot), and draws its text unhinted.
 
-    Text is most of the drawing time of these small charts, and FreeType's hinting is a
-    quarter of that; at 100 dpi unhinted glyphs look as good (and match the widths the
-    layout measured). The setting must hold while drawing, wherever the caller draws."""
+    Text is most of the drawing time of these small charts, and FreeType's hinting a good
+    part of that; at 100 dpi unhinted glyphs look as good (and match the widths the layout
+    measured). The setting must hold while drawing, wherever the caller draws."""
 
     #: the source line drawn at the bottom of the image (set by :func:`new_chart`), and the
     #: height in inches of the band it has to itself there
@@ -87,7 +87,7 @@ def text_width(texts: Iterable[str], size: float = LABEL_SIZE + 0.5,
                weight: str = "normal") -> float:
     """Widest of ``texts`` in inches, from the font's glyph advances.
 
-    Summing cached advances is ~50x faster than asking the renderer for each string, which
+    Summing cached advances costs far less than asking a renderer for each string, which
     matters when every chart sizes its margins and wraps its source line. Charts draw
     unhinted (:class:`Chart`), so the advances are what is drawn; 3 % covers kerning and
     rounding."""
