@@ -102,31 +102,37 @@ class LightLegend(Artist):
         fig = self.figure
         fs = renderer.points_to_pixels(self.font.get_size_in_points())
         _, lp_h, lp_d = renderer.get_text_width_height_descent("lp", self.font, ismath=False)
-        sizes = [renderer.get_text_width_height_descent(label, self.font, ismath=False)
+        identity = IdentityTransform()
+        texts = [Text(0, 0, label, fontproperties=self.font, color=self.colour, ha="left",
+                      va="baseline", transform=identity, gid="uso-legend-label")
                  for _, label in self.entries]
-        # a label's height above and below its baseline as matplotlib's text area has it
-        above = [max(lp_h - lp_d, max(h, lp_h) - max(d, lp_d), self.HANDLE_HEIGHT * fs)
-                 for _, h, d in sizes]
-        below = [max(d, lp_d) for _, _, d in sizes]
+        # each label's extent as matplotlib lays the text out (the line height and descent
+        # rules differ between matplotlib versions): its width, its height above the baseline
+        # at 0 and its depth below it, combined as matplotlib's text area does
+        extents = []
+        for t in texts:
+            t.set_figure(fig)
+            extents.append(t.get_window_extent(renderer))
+        widths = [e.width for e in extents]
+        below = [-e.y0 for e in extents]
+        above = [max(lp_h - lp_d, e.y1, self.HANDLE_HEIGHT * fs) for e in extents]
         handle_w = self.HANDLE_LENGTH * fs
         x = self.x * fig.bbox.width + self.BORDER_PAD * fs
         columns = self.columns()
         # the columns share the first row's baseline, below the tallest first label
         first = self.top * fig.bbox.height - self.BORDER_PAD * fs \
             - max(above[col[0]] for col in columns)
-        identity = IdentityTransform()
         art: list[Artist] = []
         for col in columns:
             y = first + above[col[0]]
             for i in col:
-                handle, label = self.entries[i]
+                handle = self.entries[i][0]
                 baseline = y - above[i]
                 art.append(self._handle(handle, x, baseline, handle_w, self.HANDLE_HEIGHT * fs))
-                art.append(Text(x + handle_w + self.HANDLE_TEXT_PAD * fs, baseline, label,
-                                fontproperties=self.font, color=self.colour, ha="left",
-                                va="baseline", transform=identity, gid="uso-legend-label"))
+                texts[i].set_position((x + handle_w + self.HANDLE_TEXT_PAD * fs, baseline))
+                art.append(texts[i])
                 y = baseline - below[i] - self.LABEL_SPACING * fs
-            x += handle_w + self.HANDLE_TEXT_PAD * fs + max(sizes[i][0] for i in col) \
+            x += handle_w + self.HANDLE_TEXT_PAD * fs + max(widths[i] for i in col) \
                 + self.COLUMN_SPACING * fs
         for a in art:
             a.set_figure(fig)
