@@ -59,7 +59,8 @@ def test_repeated_500_falls_back_to_cache_and_says_so(server, regions_body):
     server.route("GET", "/rest/1.1/regions", httpfake.Reply(body=regions_body))
     sleeps: list[float] = []
     first = client(server.url + "/rest/1.1", sleeps)
-    assert first.get("regions").origin == "live"
+    got = first.get("regions")
+    assert got.origin == "live" and isojoki(got.json())["code"] == "151"  # decoded: cached
     # the service then fails; a fresh client must ask it, retry, and fall back
     server.route("GET", "/rest/1.1/regions", httpfake.Reply(500, json={"error": "down"}))
     c = client(server.url + "/rest/1.1", sleeps, fresh=True)
@@ -73,7 +74,7 @@ def test_repeated_500_falls_back_to_cache_and_says_so(server, regions_body):
 
 def test_unexpired_cache_answers_without_a_call(server, regions_body):
     server.route("GET", "/rest/1.1/regions", httpfake.Reply(body=regions_body))
-    client(server.url + "/rest/1.1", []).get("regions")
+    client(server.url + "/rest/1.1", []).get("regions").json()
     again = client(server.url + "/rest/1.1", [])
     got = again.get("regions")
     assert got.origin == "cached" and not got.stale and again.calls == 0

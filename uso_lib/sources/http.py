@@ -1,47 +1,95 @@
-"""HTTP for the live sources: one polite, cached, retrying client per service.
+"""HTTP for the live sources: one polite, cached, retrying, time-bounded client per service.
 
 Why not a plain ``requests.get``: the publishers limit callers (PxWeb: 40 calls per 60 s per IP,
-HTTP 429 beyond), services have bad days (5xx, time-outs), and a report must still be renderable
-when the network is gone. So every call
+HTTP 429 beyond), services have bad days (5xx, time-outs, an error page served with status 200,
+an answer that trickles in a byte at a time), and a report must still be renderable when the
+network is gone. So every call
 
-- waits for the :class:`RateLimiter` (a sliding window; PxWeb feeds it from ``?config``),
-- retries 429 (honouring ``Retry-After``), 5xx and read time-outs with exponential back-off,
-- keeps each good response in an SQLite cache (requests-cache's backend, in
-  ``config.cache_dir()``) with an expiry, and when the live call still fails, answers from the
-  cache even if stale -- and says so in :attr:`Fetched.note`,
-- gives up on a host quickly once it cannot even be connected to (short connect time-out, one
-  retry, then every later call of the run goes straight to the cache), so ``uso data refresh``
-  without network finishes in seconds.
+- waits for the :class:`RateLimiter` (a sliding window; PxWeb feeds it from ``?config``), saying
+  so on stderr when the wait is long, and refuses a wait longer than the time it has left;
+- is bounded in time and size: one attempt may take ``USO_HTTP_TIMEOUT`` seconds in all
+  (connecting, waiting and the whole body -- requests' own time-out is per socket read, so a
+  server sending a byte every few seconds would never end), one request with its retries
+  ``USO_HTTP_BUDGET``, a whole run the :class:`Deadline` it shares (``uso data refresh
+  --timeout``), and no answer may exceed ``USO_HTTP_MAX_MB``;
+- retries 429 (honouring ``Retry-After``), 5xx and time-outs with exponential back-off within
+  those bounds;
+- keeps an answer in an SQLite cache (requests-cache's backend, in ``config.cache_dir()``) only
+  once it has decoded (:meth:`Fetched.json`); a decoder that finds it wrong anyway calls
+  :meth:`HttpClient.discard`, so a broken answer is never served again from the cache;
+- when the live call still fails, answers from the cache even if stale -- and says so in
+  :attr:`Fetched.note`;
+- gives up on a host for the rest of the run once it cannot be connected to or does not answer
+  in time, so ``uso data refresh`` without network finishes in seconds and against a hanging
+  server within one request's budget.
 
-Clock and sleep are injectable so tests run the retry and rate-limit logic without waiting.
+Each attempt runs in a worker thread that the caller waits for with a time-out: that is the only
+way to bound a server that trickles even its headers. Clock and sleep are injectable so tests
+run the retry and rate-limit logic without waiting.
 """
 
 from __future__ import annotations
 
 import email.utils
 import json
-import sqlite3
+import math
+import sys
+import threading
 import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
-from pathlib import Path
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
 
 import requests
-from requests_cache import CachedResponse, SQLiteCache
-from urllib3.exceptions import ConnectTimeoutError, NewConnectionError
+from requests_cache import CachedRequest, CachedResponse
+from urllib3.exceptions import ConnectTimeoutError, NewConnectionError, ReadTimeoutError
+from urllib3.exceptions import HTTPError as Urllib3Error
 
 from uso_lib import config
 from uso_lib.errors import SourceError
+from uso_lib.sources.httpcache import CACHE_FILE, DEFAULT_EXPIRE, HttpCache
 
-CACHE_FILE = "http_cache.sqlite"
-DEFAULT_EXPIRE = timedelta(hours=24)
 CONNECT_TIMEOUT = 4.0  # seconds; short so a missing network is noticed at once
-READ_TIMEOUT = 90.0  # a large PxWeb query can take a while to compute
 MAX_RETRY_AFTER = 300.0  # never wait longer than this on one Retry-After
+CHUNK = 64 * 1024
+ERROR_BODY = 64 * 1024  # bytes of an error answer kept for its message
+NOTIFY_AFTER = 1.0  # shorter waits are routine and not shown
+RETRY_HINT = ("The answer was not kept in the HTTP cache, so the next `uso data refresh` asks "
+              "the service again (`uso data refresh --fresh` asks again for every cached "
+              "answer).")
+NETWORK_HINT = ("Check the network connection (or the service's URL variable, e.g. "
+                "USO_PXWEB_URL) and try again.")
+SLOW_HINT = (" A slow service can be given more time: USO_HTTP_TIMEOUT (seconds per attempt) "
+             "and USO_HTTP_BUDGET (seconds per request with its retries).")
+
+
+class Deadline:
+    """The time a run (one refresh) may take, shared by all its clients, and the hosts that
+    already failed in it (so a second service on a dead host is not waited for again).
+
+    ``seconds=None``: no limit for the run; requests are still bounded one by one.
+    """
+
+    def __init__(self, seconds: float | None = None, *, what: str = "the run's time limit",
+                 hint: str = "", clock: Callable[[], float] = time.monotonic) -> None:
+        self.seconds, self.what, self.hint, self.clock = seconds, what, hint, clock
+        self.start = clock()
+        self.down: dict[str, str] = {}  # host -> why it is skipped for the rest of the run
+
+    def remaining(self) -> float:
+        if self.seconds is None:
+            return math.inf
+        return max(0.0, self.start + self.seconds - self.clock())
+
+    @property
+    def expired(self) -> bool:
+        return self.remaining() <= 0
+
+    def describe(self) -> str:
+        return f"{self.what} ({self.seconds:g} s)" if self.seconds is not None else self.what
 
 
 class RateLimiter:
@@ -60,17 +108,30 @@ class RateLimiter:
         self.configure(max_calls, window)
 
     def configure(self, max_calls: int, window: float) -> None:
-        if max_calls < 1 or window <= 0:
+        if max_calls < 1 or not 0 < window < math.inf:
             raise ValueError(f"rate limit must be positive, got {max_calls} per {window} s")
         self.max_calls, self.window = int(max_calls), float(window)
+
+    def describe(self) -> str:
+        return f"{self.max_calls} call{'s' if self.max_calls != 1 else ''} per {self.window:g} s"
+
+    def _expire(self, now: float) -> None:
+        while self._calls and self._calls[0] <= now - self.window:
+            self._calls.popleft()
+
+    def pause(self) -> float:
+        """Seconds until one more call is allowed (0: now); records nothing. The client asks
+        first, so that a window it cannot outlive is refused instead of slept through."""
+        now = self.clock()
+        self._expire(now)
+        return 0.0 if len(self._calls) < self.max_calls else self._calls[0] + self.window - now
 
     def wait(self) -> float:
         """Block until one more call is allowed, record it, and return the seconds waited."""
         waited = 0.0
         while True:
             now = self.clock()
-            while self._calls and self._calls[0] <= now - self.window:
-                self._calls.popleft()
+            self._expire(now)
             if len(self._calls) < self.max_calls:
                 self._calls.append(now)
                 self.waited += waited
@@ -78,88 +139,6 @@ class RateLimiter:
             pause = self._calls[0] + self.window - now
             self.sleep(pause)
             waited += pause
-
-
-class HttpCache:
-    """The SQLite response cache, robust to a damaged database file.
-
-    A corrupt cache must never stop a refresh: the damaged file is moved aside (kept for
-    inspection, named ``*.corrupt-<time>``), the problem is reported in :attr:`warnings`, and a
-    fresh cache is started. Read or write errors later on are reported and treated as misses.
-    """
-
-    def __init__(self, path: Path | None = None, *,
-                 expire_after: timedelta = DEFAULT_EXPIRE) -> None:
-        self.path = Path(path) if path else config.cache_dir() / CACHE_FILE
-        self.expire_after = expire_after
-        self.warnings: list[str] = []
-        self._backend: SQLiteCache | None = None
-
-    @property
-    def backend(self) -> SQLiteCache | None:
-        if self._backend is None:
-            self._backend = self._open()
-        return self._backend
-
-    def _open(self) -> SQLiteCache | None:
-        try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-        except OSError as exc:
-            self.warnings.append(f"HTTP cache disabled: cannot create {self.path.parent}: {exc}")
-            return None
-        try:
-            return self._probe(SQLiteCache(str(self.path)))
-        except (sqlite3.DatabaseError, OSError) as exc:
-            aside = self.path.with_name(
-                f"{self.path.name}.corrupt-{datetime.now(UTC).strftime('%Y%m%dT%H%M%S')}")
-            try:
-                self.path.replace(aside)
-            except OSError:
-                self.path.unlink(missing_ok=True)
-                aside = None
-            self.warnings.append(
-                f"The HTTP cache {self.path} was unreadable ({exc}); "
-                + (f"moved it aside to {aside.name} " if aside else "removed it ")
-                + "and started an empty cache.")
-        try:
-            return self._probe(SQLiteCache(str(self.path)))
-        except (sqlite3.DatabaseError, OSError) as exc:
-            self.warnings.append(f"HTTP cache disabled: {self.path}: {exc}")
-            return None
-
-    @staticmethod
-    def _probe(backend: SQLiteCache) -> SQLiteCache:
-        with backend.responses.connection() as con:
-            con.execute("PRAGMA quick_check").fetchall()
-            con.execute(f"SELECT count(*) FROM {backend.responses.table_name}").fetchone()
-        return backend
-
-    def key(self, request: requests.PreparedRequest) -> str | None:
-        backend = self.backend
-        return backend.create_key(request) if backend else None
-
-    def get(self, key: str | None) -> CachedResponse | None:
-        if key is None or self.backend is None:
-            return None
-        try:
-            return self.backend.get_response(key)
-        except Exception as exc:  # a damaged row: pickle, sqlite and attrs errors all occur
-            self.warnings.append(f"HTTP cache entry unreadable, ignored: {exc}")
-            return None
-
-    def save(self, response: requests.Response, key: str | None) -> None:
-        if key is None or self.backend is None:
-            return
-        try:
-            self.backend.save_response(response, key,
-                                       expires=datetime.now(UTC) + self.expire_after)
-        except Exception as exc:  # disk full, locked database: the data itself is fine
-            self.warnings.append(f"Could not write the HTTP cache ({exc}); continuing without.")
-
-    def close(self) -> None:
-        if self._backend is not None:
-            self._backend.close()
-            self._backend = None
 
 
 @dataclass
@@ -175,22 +154,34 @@ class Fetched:
     stale: bool = False  # served from the cache after the live call failed
     note: str | None = None  # why the cache was used, for the user
     headers: dict[str, str] = field(default_factory=dict)
+    key: str | None = None  # the HTTP cache's key of the request
+    _client: HttpClient | None = field(default=None, repr=False, compare=False)
+    _pending: CachedResponse | None = field(default=None, repr=False, compare=False)
 
     @property
     def text(self) -> str:
         return self.content.decode("utf-8-sig", errors="replace")
 
+    def keep(self) -> None:
+        """Cache a live answer now found good; :meth:`json` does this once it decodes."""
+        if self._pending is not None and self._client is not None:
+            self._client.keep(self)
+
     def json(self) -> Any:
-        """The body as JSON; a malformed body is a :class:`SourceError` naming what was asked."""
+        """The body as JSON, cached from now on; a malformed body is a :class:`SourceError`
+        naming what was asked, and the answer is forgotten (see :meth:`HttpClient.discard`)."""
         try:
-            return json.loads(self.text)
+            doc = json.loads(self.text)
         except ValueError as exc:
             snippet = " ".join(self.text[:120].split())
+            retry = self._client.discard(self) if self._client else RETRY_HINT
             raise SourceError(
-                f"{self.what}: the answer is not valid JSON ({exc.msg}, character {exc.pos}); "
-                f"it begins {snippet!r}.",
+                f"{self.what}: the {'cached ' if self.origin == 'cached' else ''}answer is not "
+                f"valid JSON ({exc.msg}, character {exc.pos}); it begins {snippet!r}.",
                 hint=f"URL: {self.url}. The service may be failing or its format may have "
-                     "changed; try again later.") from exc
+                     f"changed; try again later. {retry}") from exc
+        self.keep()
+        return doc
 
 
 def _retry_after(value: str | None, now: datetime | None = None) -> float | None:
@@ -216,35 +207,63 @@ def _is_connect_failure(exc: requests.RequestException) -> bool:
     return isinstance(reason, NewConnectionError | ConnectTimeoutError)
 
 
+@dataclass
+class _Failure:
+    """Why one attempt or request got no usable answer: text for messages, a hint for the user,
+    and whether trying again can help (``kind``: connect, timeout, final or other)."""
+
+    text: str
+    hint: str = NETWORK_HINT
+    kind: str = "other"
+
+
+class _TooLarge(Exception):
+    def __init__(self, size: int, announced: bool) -> None:
+        super().__init__(size)
+        self.size, self.announced = size, announced
+
+
 class HttpClient:
-    """A client for one service (base URL): rate-limited, retrying, cached, sequential.
+    """A client for one service (base URL): rate-limited, retrying, cached, sequential, and
+    bounded in time and size (module docstring).
 
     ``fresh=True`` ignores unexpired cache entries (always asks the publisher) but still uses
-    the cache as the fallback when the publisher fails.
+    the cache as the fallback when the publisher fails. ``deadline`` is shared by the clients
+    of one run (a refresh); ``progress`` hears about long waits (default: a line on stderr).
     """
 
     def __init__(self, name: str, base_url: str, *, cache: HttpCache | None = None,
                  use_cache: bool = True, limiter: RateLimiter | None = None,
-                 connect_timeout: float = CONNECT_TIMEOUT, read_timeout: float = READ_TIMEOUT,
-                 max_retries: int = 3, connect_retries: int = 1, backoff: float = 1.0,
-                 max_backoff: float = 60.0, sleep: Callable[[float], None] = time.sleep,
-                 fresh: bool = False, session: requests.Session | None = None) -> None:
+                 connect_timeout: float = CONNECT_TIMEOUT, read_timeout: float | None = None,
+                 total_timeout: float | None = None, budget: float | None = None,
+                 max_bytes: int | None = None, max_retries: int = 3, connect_retries: int = 1,
+                 backoff: float = 1.0, max_backoff: float = 60.0,
+                 sleep: Callable[[float], None] = time.sleep,
+                 clock: Callable[[], float] = time.monotonic, fresh: bool = False,
+                 session: requests.Session | None = None, deadline: Deadline | None = None,
+                 progress: Callable[[str], None] | None = None) -> None:
         self.name = name
         self.base_url = base_url.rstrip("/")
         self.cache = (cache or HttpCache()) if use_cache else None
         self.limiter = limiter or RateLimiter(sleep=sleep)
-        self.timeout = (connect_timeout, read_timeout)
+        self.total_timeout = total_timeout or config.http_timeout()
+        self.budget = budget or config.http_budget()
+        self.max_bytes = max_bytes or config.http_max_bytes()
+        self.timeout = (connect_timeout, read_timeout or self.total_timeout)
         self.max_retries, self.connect_retries = max_retries, connect_retries
         self.backoff, self.max_backoff = backoff, max_backoff
-        self.sleep = sleep
+        self.sleep, self.clock = sleep, clock
         self.fresh = fresh
+        self.deadline = deadline or Deadline(clock=clock)
+        self.progress = progress or _to_stderr
         self.session = session or requests.Session()
         self.session.headers.update({"User-Agent": config.user_agent(),
                                      "Accept": "application/json, */*;q=0.5"})
         self.calls = 0  # requests actually sent over the network
         self.cache_hits = 0
+        self.discarded = 0  # answers found bad by their decoders (see discard)
         self.notes: list[str] = []  # fallbacks and other things the user should hear about
-        self.unreachable: str | None = None  # set once the host cannot be connected to
+        self.unreachable: str | None = None  # set once the host fails to connect or answer
 
     @property
     def warnings(self) -> list[str]:
@@ -267,6 +286,25 @@ class HttpClient:
                                json=body if body is not None else None)
         return self.session.prepare_request(req)
 
+    def keep(self, fetched: Fetched) -> None:
+        """Cache a live answer that decoded (and, for the caller, validated)."""
+        pending, fetched._pending = fetched._pending, None
+        if pending is not None and self.cache is not None:
+            self.cache.save(pending, fetched.key)
+
+    def discard(self, fetched: Fetched) -> str:
+        """This answer turned out bad (undecodable, or not what was asked): forget it.
+
+        A live answer not cached yet never will be; one already cached (kept after decoding,
+        or served from the cache) is removed, so the next run asks the service again instead of
+        failing the same way. Returns the sentence for the error message: how to retry.
+        """
+        if self.cache is not None and (fetched.origin == "cached" or fetched._pending is None):
+            self.cache.delete(fetched.key)
+        fetched._pending = None
+        self.discarded += 1
+        return RETRY_HINT
+
     def request(self, method: str, path: str = "", *, params: dict | list | None = None,
                 body: Any = None, what: str | None = None) -> Fetched:
         prepared = self.prepare(method, path, params=params, body=body)
@@ -275,82 +313,212 @@ class HttpClient:
         cached = self.cache.get(key) if self.cache else None
         if cached is not None and not self.fresh and not cached.is_expired:
             self.cache_hits += 1
-            return self._from_cache(cached, what)
-        error = self._send(prepared, what, key)
-        if isinstance(error, Fetched):
-            return error
+            return self._from_cache(cached, what, key)
+        result = self._send(prepared, what, key)
+        if isinstance(result, Fetched):
+            return result
         if cached is None and self.cache is not None:
             cached = self.cache.get(key)
         if cached is not None:
-            note = (f"{what}: the live request failed ({error}); used the cached answer "
+            note = (f"{what}: the live request failed ({result.text}); used the cached answer "
                     f"retrieved {_iso(cached.created_at)}"
                     + (" (stale)" if cached.is_expired else "") + ".")
             self.notes.append(note)
-            return self._from_cache(cached, what, stale=True, note=note)
-        raise SourceError(f"{what}: {error}; no cached copy to fall back on.",
-                          hint=f"URL: {prepared.url}. " + (
-                              "The service limits how often it may be asked; wait a few "
-                              "minutes and try again." if error.startswith("HTTP 429") else
-                              "Check the network connection (or the service's URL variable, "
-                              "e.g. USO_PXWEB_URL) and try again."))
+            return self._from_cache(cached, what, key, stale=True, note=note)
+        raise SourceError(f"{what}: {result.text}; no cached copy to fall back on.",
+                          hint=f"URL: {prepared.url}. {result.hint}")
+
+    def _left(self, budget_end: float) -> tuple[float, str]:
+        """Seconds this request may still take, and which limit that is."""
+        mine, run = max(0.0, budget_end - self.clock()), self.deadline.remaining()
+        if run < mine:
+            return run, self.deadline.describe()
+        return mine, f"this request's time budget ({self.budget:g} s, USO_HTTP_BUDGET)"
+
+    def _limit_hint(self, limit: str) -> str:
+        return (self.deadline.hint if limit == self.deadline.describe() and self.deadline.hint
+                else NETWORK_HINT + SLOW_HINT)
+
+    def _mark_down(self, host: str, why: str) -> None:
+        self.unreachable = why
+        self.deadline.down[host] = why
 
     def _send(self, prepared: requests.PreparedRequest, what: str,
-              key: str | None) -> Fetched | str:
-        """Send with retries; a :class:`Fetched` on success, else the last error (text)."""
+              key: str | None) -> Fetched | _Failure:
+        """Send with retries within the time budget; a :class:`Fetched`, or why not."""
         host = urlsplit(prepared.url).netloc
-        if self.unreachable:
-            return f"{host} could not be reached earlier in this run ({self.unreachable})"
+        down = self.unreachable or self.deadline.down.get(host)
+        if down:
+            return _Failure(f"{host} could not be reached earlier in this run ({down})")
+        budget_end = self.clock() + self.budget
         attempt = 0
         while True:
+            left, limit = self._left(budget_end)
+            if left <= 0:
+                return _Failure(f"not sent: {limit} had run out", self._limit_hint(limit))
+            pause = self.limiter.pause()
+            if pause > left:
+                return _Failure(
+                    f"not sent: the server's rate limit ({self.limiter.describe()}) would mean "
+                    f"waiting {pause:.0f} s, more than the {left:.0f} s left of {limit}",
+                    "The service's own limits (PxWeb: ?config) ask for an unusually long "
+                    "wait; try again later.")
+            if pause >= NOTIFY_AFTER:
+                self.progress(f"waiting {pause:.0f} s for the server's rate limit "
+                              f"({self.limiter.describe()})")
             self.limiter.wait()
+            seconds = min(self.total_timeout, self._left(budget_end)[0])
             self.calls += 1
+            got = self._attempt(prepared, host, seconds)
             delay = min(self.max_backoff, self.backoff * 2 ** attempt)
-            limit = self.max_retries
-            try:
-                resp = self.session.send(prepared, timeout=self.timeout, allow_redirects=True)
-            except requests.RequestException as exc:
-                if _is_connect_failure(exc):
-                    error = f"cannot connect to {host} ({type(exc).__name__})"
-                    limit = self.connect_retries
-                    if attempt >= limit:
-                        self.unreachable = error
-                elif isinstance(exc, requests.Timeout):
-                    error = f"no answer from {host} within {self.timeout[1]:g} s"
-                else:
-                    error = f"connection to {host} failed ({type(exc).__name__}: {exc})"
+            retries, asked = self.max_retries, None
+            if isinstance(got, _Failure):
+                error = got
+                if error.kind == "final":
+                    return error
+                if error.kind == "connect":
+                    retries = self.connect_retries
             else:
+                resp, content = got
                 code = resp.status_code
                 if code < 400:
-                    if self.cache is not None:
-                        self.cache.save(resp, key)
-                    return Fetched(url=prepared.url, status_code=code, content=resp.content,
-                                   origin="live", retrieved=_today(), what=what,
-                                   headers=dict(resp.headers))
+                    return self._fetched(prepared, resp, content, what, key)
+                message = " ".join(content[:ERROR_BODY].decode("utf-8", "replace")[:200].split())
                 if code != 429 and code < 500:
                     raise SourceError(
                         f"{what}: the service answered HTTP {code} {resp.reason or ''}".rstrip()
-                        + f": {' '.join(resp.text[:200].split())}",
-                        hint=f"URL: {prepared.url}. " + _client_error_hint(code))
-                error = f"HTTP {code} {resp.reason or ''}".rstrip()
-                wait = _retry_after(resp.headers.get("Retry-After"))
-                if wait is not None:
-                    delay = min(wait, MAX_RETRY_AFTER)
-            if attempt >= limit:
-                tries = attempt + 1
-                return f"{error} after {tries} attempt{'s' if tries > 1 else ''}"
+                        + f": {message}", hint=f"URL: {prepared.url}. " + _client_error_hint(code))
+                error = _Failure(f"HTTP {code} {resp.reason or ''}".rstrip(), hint=(
+                    "The service limits how often it may be asked; wait a few minutes and try "
+                    "again." if code == 429 else NETWORK_HINT))
+                asked = _retry_after(resp.headers.get("Retry-After"))
+                if asked is not None:
+                    delay = min(asked, MAX_RETRY_AFTER)
+            tries = attempt + 1
+            done = f"{error.text} after {tries} attempt{'s' if tries > 1 else ''}"
+            if attempt >= retries:
+                if error.kind in ("connect", "timeout"):
+                    self._mark_down(host, error.text)
+                return _Failure(done, error.hint)
+            left, limit = self._left(budget_end)
+            if delay >= left:
+                if error.kind == "timeout":
+                    self._mark_down(host, error.text)
+                why = (f"the server asked to wait {asked:g} s (Retry-After), more than the "
+                       f"{left:.0f} s left of {limit}" if asked is not None else
+                       f"{limit} ran out")
+                return _Failure(f"{done}; not tried again: {why}",
+                                self._limit_hint(limit) if asked is None else error.hint)
+            if delay >= NOTIFY_AFTER:
+                self.progress(f"{what}: {error.text}; trying again in {delay:.0f} s")
             self.sleep(delay)
             attempt += 1
 
-    def _from_cache(self, cached: CachedResponse, what: str, *, stale: bool = False,
-                    note: str | None = None) -> Fetched:
+    def _attempt(self, prepared: requests.PreparedRequest, host: str,
+                 seconds: float) -> tuple[requests.Response, bytes] | _Failure:
+        """One send, headers and body, within ``seconds`` in all.
+
+        It runs in a worker thread that is waited for with a time-out: requests bounds each
+        socket read, not the whole, so a server trickling bytes (even its headers) would
+        otherwise hold the caller for ever. A worker given up on stops at its next read.
+        """
+        connect, read = min(self.timeout[0], seconds), min(self.timeout[1], seconds)
+        box: dict[str, Any] = {"received": 0}
+        stop = threading.Event()
+
+        def work() -> None:
+            resp = None
+            try:
+                resp = self.session.send(prepared, timeout=(connect, read), stream=True,
+                                         allow_redirects=True)
+                box["resp"] = resp
+                box["body"] = self._body(resp, stop, box)
+            except BaseException as exc:  # handed over to the caller's thread
+                box["error"] = exc
+            finally:
+                if resp is not None:
+                    resp.close()
+
+        worker = threading.Thread(target=work, name=f"uso-http {host}", daemon=True)
+        worker.start()
+        worker.join(seconds)
+        got = box["received"]
+        if worker.is_alive():
+            stop.set()
+            return _Failure(f"no complete answer from {host} within {seconds:g} s ("
+                            + (f"{got:,} bytes received" if "resp" in box else "not even its "
+                               "headers") + ")", NETWORK_HINT + SLOW_HINT, "timeout")
+        exc = box.get("error")
+        if exc is None:
+            return box["resp"], box["body"]
+        if isinstance(exc, _TooLarge):
+            return _Failure(
+                f"the answer from {host} is larger than {self.max_bytes / 1e6:g} MB"
+                + (f" (it announced {exc.size / 1e6:,.1f} MB)" if exc.announced else "")
+                + "; refused", "No answer within the services' limits is this large: the "
+                "service may be failing, so try again later. If it is expected, raise "
+                "USO_HTTP_MAX_MB (megabytes).", "final")
+        if isinstance(exc, requests.RequestException):
+            if _is_connect_failure(exc):
+                return _Failure(f"cannot connect to {host} ({type(exc).__name__})",
+                                kind="connect")
+            if isinstance(exc, requests.Timeout):
+                return _Failure(f"no answer from {host} within {read:g} s",
+                                NETWORK_HINT + SLOW_HINT, "timeout")
+            return _Failure(f"connection to {host} failed ({type(exc).__name__}: {exc})")
+        if isinstance(exc, ReadTimeoutError):
+            return _Failure(f"the answer from {host} stopped arriving for {read:g} s "
+                            f"({got:,} bytes received)", NETWORK_HINT + SLOW_HINT, "timeout")
+        if isinstance(exc, Urllib3Error):
+            return _Failure(f"the answer from {host} broke off ({type(exc).__name__}: {exc})")
+        raise exc
+
+    def _body(self, resp: requests.Response, stop: threading.Event, box: dict) -> bytes:
+        """The body, read as it arrives; at most ``max_bytes`` (an error page: its start)."""
+        limit = self.max_bytes if resp.status_code < 400 else ERROR_BODY
+        length = (resp.headers.get("Content-Length") or "").strip()
+        if resp.status_code < 400 and length.isdigit() and int(length) > limit:
+            raise _TooLarge(int(length), announced=True)
+        body = bytearray()
+        while not stop.is_set():
+            chunk = resp.raw.read1(CHUNK, decode_content=True)
+            if not chunk:
+                break
+            body += chunk
+            box["received"] = len(body)
+            if len(body) > limit:
+                if resp.status_code >= 400:
+                    break  # enough of an error page for its message
+                raise _TooLarge(len(body), announced=False)
+        return bytes(body)
+
+    def _fetched(self, prepared: requests.PreparedRequest, resp: requests.Response,
+                 content: bytes, what: str, key: str | None) -> Fetched:
+        pending = None
+        if self.cache is not None and key is not None:  # cached once decoded: Fetched.json
+            pending = CachedResponse(
+                content=content, status_code=resp.status_code, reason=resp.reason,
+                url=resp.url, headers=resp.headers, encoding=resp.encoding,
+                elapsed=resp.elapsed, request=CachedRequest.from_request(resp.request))
+        return Fetched(url=prepared.url, status_code=resp.status_code, content=content,
+                       origin="live", retrieved=_today(), what=what,
+                       headers=dict(resp.headers), key=key, _client=self, _pending=pending)
+
+    def _from_cache(self, cached: CachedResponse, what: str, key: str | None, *,
+                    stale: bool = False, note: str | None = None) -> Fetched:
         return Fetched(url=cached.url, status_code=cached.status_code, content=cached.content,
                        origin="cached", retrieved=_iso(cached.created_at), what=what,
-                       stale=stale, note=note, headers=dict(cached.headers))
+                       stale=stale, note=note, headers=dict(cached.headers), key=key,
+                       _client=self)
 
     def close(self) -> None:
         self.session.close()
         if self.cache is not None:
             self.cache.close()
+
+
+def _to_stderr(message: str) -> None:
+    print(f"  {message}", file=sys.stderr, flush=True)
 
 
 def _client_error_hint(code: int) -> str:
@@ -369,3 +537,7 @@ def _today() -> str:
 
 def _iso(when: datetime | None) -> str:
     return when.date().isoformat() if when else _today()
+
+
+__all__ = ["CACHE_FILE", "DEFAULT_EXPIRE", "Deadline", "Fetched", "HttpCache", "HttpClient",
+           "RateLimiter"]
