@@ -8,6 +8,7 @@ Helsinki 5.3 %, Kauniainen 4.7 %, Pomarkku 10.9 %, ...).
 from __future__ import annotations
 
 import json
+import re
 
 import pandas as pd
 import pytest
@@ -96,3 +97,15 @@ def test_no_change_is_drawn_across_the_2023_break():
     row = ov.iloc[0]
     assert row["year"] == 2023 and pd.isna(row["change_pct"]) and pd.isna(row["change_abs"])
     assert "ei lasketa" in row["note"]
+
+
+def test_report_block_shows_no_change_or_line_across_the_break():
+    from uso_lib import catalog, report, report_sections
+
+    r = report.start("Juva", store=Store("snapshot"))
+    html = report_sections.indicator_block(r, catalog.get(TURNOUT))
+    assert "Muutosta vuosina 2019–2023 ei lasketa" in html
+    assert "Arvo 2023" in html and "Muutos 2019" not in html
+    # one year of the new definition: the peers' ranking in 2023, not a 1983-2023 line
+    assert "Äänestysaktiivisuus eduskuntavaaleissa: Juva ja vertailukunnat 2023" in html
+    assert "–2023" not in re.sub(r"Muutosta vuosina 2019–2023", "", html)

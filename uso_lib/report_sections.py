@@ -234,7 +234,8 @@ def series_chart(r: Report, ind: Indicator, c: compare.Comparison) -> Chart:
     or a relative index: the ranking among the comparison municipalities (the brochure's
     shape)."""
     name = r.kunta.name_fi
-    years = own_years(r, ind, c.year)
+    # no line across a series break: only the years of the comparison year's definition
+    years = [y for y in own_years(r, ind, c.year) if ind.break_within(y, c.year) is None]
     codes = [r.kunta.code, *r.peer_codes]
     title = f"{ind.label}, {name}"
     unit = chart_unit(ind)
