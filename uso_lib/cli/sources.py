@@ -7,8 +7,10 @@ within the servers' limits (the PxWeb client reads them from ``?config`` and rat
 itself). Answers go into the HTTP cache, so a second run the same day sends nothing.
 
 Offline it must still answer at once: each service gets one client whose first failed
-connection marks the host unreachable for the rest of the run (no retries per table), and the
-connect time-out is short. Every row then says "unreachable", with what the store holds.
+connection marks the host unreachable for the rest of the run (no retries per table; the two
+clients share the run's :class:`~uso_lib.sources.http.Deadline`, so a host down for one is
+down for both), the connect time-out is short and the whole run has a time limit. Every row
+then says "unreachable", with what the store holds.
 
 This is a ``data`` sub-command, added through :data:`uso_lib.cli.data._EXTENSIONS` like
 ``refresh`` (see that module's docstring).
@@ -26,12 +28,13 @@ from uso_lib.cli import data as data_cli
 from uso_lib.cli._output import print_json, print_table
 from uso_lib.errors import SourceError
 from uso_lib.sources import pxweb, sotkanet
-from uso_lib.sources.http import HttpCache, HttpClient
+from uso_lib.sources.http import Deadline, HttpCache, HttpClient
 from uso_lib.store import default_store
 
 ORDER = 16  # before data.py (20), like refresh
 
 CONNECT_TIMEOUT = 2.0  # seconds; a missing network is noticed once per host
+RUN_SECONDS = 50.0  # the whole check, shared by both services: an answer within a minute
 OK, NEWER, UNRESOLVED, UNREACHABLE = "ok", "newer data available", "unresolved", "unreachable"
 _MONTH = re.compile(r"^(\d{4})M(\d{2})$")
 _QUARTER = re.compile(r"^(\d{4})Q([1-4])$")
@@ -133,11 +136,11 @@ class _Origin:
         return None  # nothing asked: the run already had this table's metadata
 
 
-def _client(name: str, url_variable: str, cache: HttpCache, *, fresh: bool,
-            connect_timeout: float) -> HttpClient:
+def _client(name: str, url_variable: str, cache: HttpCache, deadline: Deadline, *,
+            fresh: bool, connect_timeout: float) -> HttpClient:
     return HttpClient(name, config.url(url_variable), cache=cache, fresh=fresh,
-                      connect_timeout=connect_timeout, read_timeout=60.0, connect_retries=0,
-                      max_retries=1, backoff=0.5, max_backoff=5.0)
+                      connect_timeout=connect_timeout, connect_retries=0, max_retries=1,
+                      backoff=0.5, max_backoff=5.0, deadline=deadline)
 
 
 def _pxweb_rows(px: pxweb.PxWeb, inds: list[Indicator], st) -> list[SourceRow]:
@@ -216,10 +219,12 @@ def check(indicator_ids: list[str] | None = None, *, fresh: bool = False,
     live = [i for i in chosen if i.live is not None and i.live.source in ("pxweb", "sotkanet")]
     st = default_store("local")
     cache = HttpCache()
-    px = pxweb.PxWeb(_client("PxWeb", "USO_PXWEB_URL", cache, fresh=fresh,
+    # one run: a host that fails for one service is not asked again for the other
+    deadline = Deadline(RUN_SECONDS, what="uso data sources' time limit")
+    px = pxweb.PxWeb(_client("PxWeb", "USO_PXWEB_URL", cache, deadline, fresh=fresh,
                              connect_timeout=connect_timeout))
-    sk = sotkanet.Sotkanet.create(_client("Sotkanet", "USO_SOTKANET_URL", cache, fresh=fresh,
-                                          connect_timeout=connect_timeout))
+    sk = sotkanet.Sotkanet.create(_client("Sotkanet", "USO_SOTKANET_URL", cache, deadline,
+                                          fresh=fresh, connect_timeout=connect_timeout))
     try:
         by_id = {r.indicator: r for r in
                  _pxweb_rows(px, [i for i in live if i.live.source == "pxweb"], st)
