@@ -120,6 +120,18 @@ class Indicator(_Model):
     offline: OfflineSource | None = None
     how_to_get: str | None = None  # shown where there is no data
     series_breaks: list[SeriesBreak] = Field(default_factory=list)
+    # plausibility at the door (uso_lib.plausible): [min, max] of a figure where the unit's
+    # default range does not fit (a change in % may be negative, a debt ratio exceed 100 %)
+    bounds: tuple[float, float] | None = None
+    # figures for years after the current one: "projection" (forecasts, decades ahead) or
+    # "next_year" (decided in advance: next year's tax rate, state subsidies); None: none
+    future: Literal["projection", "next_year"] | None = None
+
+    @model_validator(mode="after")
+    def _bounds_ordered(self) -> Indicator:
+        if self.bounds is not None and not self.bounds[0] < self.bounds[1]:
+            raise ValueError(f"indicator {self.id!r}: bounds [min, max] need min < max")
+        return self
 
     @property
     def has_offline(self) -> bool:
