@@ -21,6 +21,7 @@ from __future__ import annotations
 import argparse
 import re
 from dataclasses import asdict, dataclass
+from urllib.parse import urlsplit
 
 from uso_lib import catalog, config
 from uso_lib.catalog import Indicator
@@ -112,9 +113,10 @@ def _status(row: SourceRow) -> None:
 def _failure(row: SourceRow, exc: SourceError, client: HttpClient) -> None:
     """Unreachable when the service could not be asked (and nothing was cached), else the
     answer could not be used for this entry."""
-    transport = client.unreachable or "no cached copy to fall back on" in exc.message
+    down = client.unreachable or client.deadline.down.get(urlsplit(client.base_url).netloc)
+    transport = down or "no cached copy to fall back on" in exc.message
     row.status = UNREACHABLE if transport else UNRESOLVED
-    row.reason = (client.unreachable or exc.message) if transport else exc.message
+    row.reason = (down or exc.message) if transport else exc.message
 
 
 class _Origin:
