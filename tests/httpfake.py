@@ -3,6 +3,8 @@
 Routes map (method, path) to a list of replies served in turn (the last one repeats), or to a
 function of the request for answers that depend on the query (a json-stat2 slice for a split
 PxWeb query). Every request is recorded, so tests can assert what was sent and how often.
+A reply can also misbehave as hostile or broken servers do: trickle its bytes, fall silent
+after its headers, or announce a length it does not send.
 
     with FakeServer() as srv:
         srv.route("GET", "/api/v1/fi/", Reply(json={"maxCells": 2}), query="config")
@@ -25,6 +27,10 @@ class Reply:
     json: object = None
     body: bytes | str | None = None
     headers: dict[str, str] = field(default_factory=dict)
+    trickle: float = 0.0  # seconds between single bytes of the body
+    trickle_headers: bool = False  # trickle the status line and headers too
+    hang: float = 0.0  # seconds of silence after the headers (ends early when the server stops)
+    length: int | None = None  # Content-Length to announce (None: the real one; -1: none)
 
     def payload(self) -> bytes:
         if self.body is not None:
@@ -59,6 +65,7 @@ class FakeServer:
         self._routes: dict[tuple[str, str, str | None], list[Reply] | Handler] = {}
         self.requests: list[Recorded] = []
         self._lock = threading.Lock()
+        self.stopping = threading.Event()  # ends every hang and trickle when the test is done
         server = self
 
         class _Handler(BaseHTTPRequestHandler):
@@ -70,13 +77,31 @@ class FakeServer:
                                dict(self.headers.items()))
                 reply = server._reply(rec)
                 data = reply.payload()
-                self.send_response(reply.status)
                 headers = {"Content-Type": "application/json; charset=utf-8", **reply.headers}
-                for k, v in headers.items():
-                    self.send_header(k, v)
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
+                length = len(data) if reply.length is None else reply.length
+                if length >= 0:
+                    headers["Content-Length"] = str(length)
+                if reply.trickle_headers:
+                    head = f"HTTP/1.0 {reply.status} Whatever\r\n" + "".join(
+                        f"{k}: {v}\r\n" for k, v in headers.items()) + "\r\n"
+                    data = head.encode("latin-1") + data
+                else:
+                    self.send_response(reply.status)
+                    for k, v in headers.items():
+                        self.send_header(k, v)
+                    self.end_headers()
+                    if reply.hang and server.stopping.wait(reply.hang):
+                        return
+                try:
+                    if not reply.trickle:
+                        self.wfile.write(data)
+                        return
+                    for i in range(len(data)):
+                        self.wfile.write(data[i:i + 1])
+                        if server.stopping.wait(reply.trickle):
+                            return
+                except (BrokenPipeError, ConnectionResetError):
+                    pass  # the client gave up, as it should
 
             do_GET = do_POST = _serve
 
@@ -120,6 +145,7 @@ class FakeServer:
         return self
 
     def __exit__(self, *exc) -> None:
+        self.stopping.set()
         self._httpd.shutdown()
         self._httpd.server_close()
 

@@ -9,6 +9,7 @@ import httpfake
 import pytest
 
 from uso_lib.catalog import Indicator
+from uso_lib.errors import SourceError
 from uso_lib.sources import sotkanet
 from uso_lib.sources.http import HttpCache, HttpClient, RateLimiter
 
@@ -155,3 +156,66 @@ def test_later_merger_is_reported(csv_text, regions):
     _, notes = sotkanet.store_rows(df, codes, indicator(), origin="live",
                                    retrieved="2026-07-01", vintage="")
     assert not any("Pertunmaa" in n for n in notes)
+
+
+# -- an answer must match its query (#16) -------------------------------------------------
+def rows_of(csv_text: str) -> list[dict]:
+    return [{"indicator": r.indicator, "region": r.region, "year": r.year, "gender": r.gender,
+             "value": r.value, "absValue": None}
+            for r in sotkanet.parse_csv(csv_text).itertuples()]
+
+
+def test_answer_of_duplicates_is_refused_and_not_cached(server, regions, csv_text):
+    serve(server, regions, csv_text, total_empty=False)
+    rows = rows_of(csv_text)
+    server.route("GET", "/rest/1.1/json", httpfake.Reply(json=rows + rows[:10]))  # 476 <= 511
+    [res] = sotkanet.fetch(make(server), [indicator()])
+    assert res.origin == "failed" and res.frame is None
+    assert "does not match the query: 10 repeated row(s)" in res.error
+    assert "none of it is stored" in res.error and "--fresh" in res.error
+    # not cached: the next run asks the service again, and takes a good answer
+    server.route("GET", "/rest/1.1/json", httpfake.Reply(json=rows))
+    [res] = sotkanet.fetch(make(server), [indicator()])
+    assert res.origin == "live" and res.frame.set_index("kunta").loc["151", "value"] == 2406.0
+    assert len(server.calls("GET", "/rest/1.1/json")) == 2
+
+
+def test_more_rows_than_the_query_can_have_is_refused_before_decoding(server, regions,
+                                                                      csv_text):
+    serve(server, regions, csv_text, total_empty=False)
+    row = rows_of(csv_text)[0]
+    many = [{**row, "region": i} for i in range(len(regions) + 1)]  # one year, one gender
+    server.route("GET", "/rest/1.1/json", httpfake.Reply(json=many))
+    [res] = sotkanet.fetch(make(server), [indicator()])
+    assert res.origin == "failed"
+    assert (f"the answer has {len(regions) + 1} rows, more than the {len(regions)} the query "
+            f"can have ({len(regions)} regions x 1 year(s))") in res.error
+
+
+def test_years_and_indicators_not_asked_for_are_refused(server, regions, csv_text):
+    serve(server, regions, csv_text, total_empty=False)
+    rows = rows_of(csv_text)  # the query asks for 2009 only
+    odd = rows[:-2] + [{**rows[-2], "year": 9999}, {**rows[-1], "indicator": 128}]
+    server.route("GET", "/rest/1.1/json", httpfake.Reply(json=odd))
+    [res] = sotkanet.fetch(make(server), [indicator()])
+    assert res.origin == "failed"
+    assert "rows of other indicators (128)" in res.error
+    assert "years that were not asked for (9999)" in res.error
+
+
+def test_metadata_with_an_absurd_year_range_is_refused(server, regions, csv_text):
+    serve(server, regions, csv_text, total_empty=False)
+    server.route("GET", "/rest/1.1/indicators/127", httpfake.Reply(json={
+        "id": 127, "range": {"start": 1000, "end": 33258}}))
+    [res] = sotkanet.fetch(make(server), [indicator()])
+    assert res.origin == "failed" and "year range 1000-33258" in res.error
+    assert not server.calls("GET", "/rest/1.1/json")  # no data query was sent
+
+
+def test_check_answer_directly(csv_text):
+    df = sotkanet.parse_csv(csv_text)
+    sotkanet.check_answer(df, indicator=127, years=[2009], gender="total", regions=len(df),
+                          what="t")  # the recorded answer is what was asked
+    with pytest.raises(SourceError, match="genders that were not asked for \\(female\\)"):
+        sotkanet.check_answer(df.assign(gender="female"), indicator=127, years=[2009],
+                              gender="total", regions=len(df), what="t")

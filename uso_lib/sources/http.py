@@ -445,7 +445,7 @@ class HttpClient:
         got = box["received"]
         if worker.is_alive():
             stop.set()
-            return _Failure(f"no complete answer from {host} within {seconds:g} s ("
+            return _Failure(f"no complete answer from {host} within {seconds:.3g} s ("
                             + (f"{got:,} bytes received" if "resp" in box else "not even its "
                                "headers") + ")", NETWORK_HINT + SLOW_HINT, "timeout")
         exc = box.get("error")
@@ -463,11 +463,11 @@ class HttpClient:
                 return _Failure(f"cannot connect to {host} ({type(exc).__name__})",
                                 kind="connect")
             if isinstance(exc, requests.Timeout):
-                return _Failure(f"no answer from {host} within {read:g} s",
+                return _Failure(f"no answer from {host} within {read:.3g} s",
                                 NETWORK_HINT + SLOW_HINT, "timeout")
             return _Failure(f"connection to {host} failed ({type(exc).__name__}: {exc})")
         if isinstance(exc, ReadTimeoutError):
-            return _Failure(f"the answer from {host} stopped arriving for {read:g} s "
+            return _Failure(f"the answer from {host} stopped arriving for {read:.3g} s "
                             f"({got:,} bytes received)", NETWORK_HINT + SLOW_HINT, "timeout")
         if isinstance(exc, Urllib3Error):
             return _Failure(f"the answer from {host} broke off ({type(exc).__name__}: {exc})")

@@ -10,12 +10,18 @@ Quirks handled here (see docs/API-NOTES.md):
   ``regions`` (category ``KUNTA``, whose codes must be three characters; ``MAA`` is the whole
   country);
 - the default python-requests User-Agent has been refused: the client sends uso's own.
+
+An answer is checked against its query before anything of it is used (:func:`check_answer`):
+another indicator, a year or gender not asked for, a row repeated, or more rows than regions x
+years x genders, and the whole answer is refused and forgotten by the HTTP cache.
 """
 
 from __future__ import annotations
 
 import io
 from dataclasses import dataclass
+from datetime import date
+from typing import NoReturn
 
 import pandas as pd
 
@@ -23,10 +29,14 @@ from uso_lib import config
 from uso_lib.catalog import Indicator
 from uso_lib.errors import SourceError
 from uso_lib.sources.common import COUNTRY, IndicatorResult, PlannedRequest, map_regions
-from uso_lib.sources.http import HttpClient
+from uso_lib.sources.http import Fetched, HttpClient
 
 SOURCE = "THL Sotkanet"
 DATA_COLUMNS = ["indicator", "region", "year", "gender", "value", "abs_value"]
+KEY = ["indicator", "region", "year", "gender"]
+GENDERS = ("male", "female", "total")
+FIRST_YEAR = 1900  # Sotkanet's series start in the 1990s; earlier is a broken range
+PROJECTION_YEARS = 30  # a few indicators are projections; further out is a broken range
 
 
 def region_codes(regions: list[dict]) -> tuple[dict[int, str], list[str]]:
@@ -59,10 +69,53 @@ def years_of(meta: dict) -> list[int]:
     """The years an indicator has data for, from its metadata's ``range``."""
     rng = meta.get("range") or {}
     try:
-        return list(range(int(rng["start"]), int(rng["end"]) + 1))
+        start, end = int(rng["start"]), int(rng["end"])
     except (KeyError, TypeError, ValueError) as exc:
         raise SourceError(f"Sotkanet indicator {meta.get('id', '?')}: its metadata has no "
                           f"year range ({exc}).") from exc
+    last = date.today().year + PROJECTION_YEARS
+    if not FIRST_YEAR <= start <= end <= last:
+        raise SourceError(f"Sotkanet indicator {meta.get('id', '?')}: its metadata gives the "
+                          f"year range {start}-{end}, which is not within {FIRST_YEAR}-{last}; "
+                          "refused.")
+    return list(range(start, end + 1))
+
+
+def check_answer(df: pd.DataFrame, *, indicator: int, years: list[int], gender: str | None,
+                 regions: int, what: str) -> None:
+    """Refuse data rows that are not what was asked for, before any of them is used.
+
+    Why: a broken or hostile answer (two million repeated rows, years never asked for) would
+    otherwise be stored whole or silently collapsed into plausible-looking figures.
+    """
+    problems = []
+    other = sorted(set(df["indicator"]) - {int(indicator)})
+    if other:
+        problems.append(f"rows of other indicators ({_few(other)})")
+    outside = sorted(set(df["year"]) - set(years))
+    if outside:
+        problems.append(f"years that were not asked for ({_few(outside)})")
+    asked = {gender} if gender else set(GENDERS)
+    odd = sorted(set(df["gender"]) - asked)
+    if odd:
+        problems.append(f"genders that were not asked for ({_few(odd)})")
+    dup = df.duplicated(KEY)
+    if dup.any():
+        first = df[dup].iloc[0]
+        problems.append(f"{int(dup.sum())} repeated row(s) (the same region, year and gender, "
+                        f"e.g. region {first['region']}, {first['year']}, {first['gender']})")
+    bound = regions * len(years) * len(asked)
+    if len(df) > bound:
+        problems.append(f"{len(df)} rows, more than the {bound} the query can have ({regions} "
+                        f"regions x {len(years)} year(s) x {len(asked)} gender(s))")
+    if problems:
+        raise SourceError(f"{what}: the answer does not match the query: "
+                          + "; ".join(problems) + ". Refused: none of it is stored.")
+
+
+def _few(items: list) -> str:
+    return ", ".join(map(str, items[:5])) + (f" and {len(items) - 5} more"
+                                              if len(items) > 5 else "")
 
 
 def parse_json(doc: object, *, what: str) -> pd.DataFrame:
@@ -129,33 +182,53 @@ class Sotkanet:
 
     def __post_init__(self) -> None:
         self._regions: tuple[dict[int, str], list[str]] | None = None
+        self._region_count: int | None = None
+
+    def _refuse(self, fetched: Fetched, message: str) -> NoReturn:
+        """A bad answer: forgotten by the cache (so a rerun asks again), and an error."""
+        raise SourceError(message, hint=self.client.discard(fetched))
 
     def indicators(self) -> list[dict]:
-        doc = self.client.get("indicators", what="Sotkanet indicator catalogue").json()
+        fetched = self.client.get("indicators", what="Sotkanet indicator catalogue")
+        doc = fetched.json()
         if not isinstance(doc, list):
-            raise SourceError("Sotkanet indicator catalogue: expected a list.")
+            self._refuse(fetched, "Sotkanet indicator catalogue: expected a list.")
         return doc
 
     def indicator(self, indicator: int) -> dict:
         what = f"Sotkanet indicator {indicator} (metadata)"
-        doc = self.client.get(f"indicators/{int(indicator)}", what=what).json()
+        fetched = self.client.get(f"indicators/{int(indicator)}", what=what)
+        doc = fetched.json()
         if not isinstance(doc, dict):
-            raise SourceError(f"{what}: expected an object.")
+            self._refuse(fetched, f"{what}: expected an object.")
+        try:
+            years_of(doc)
+        except SourceError as exc:
+            self._refuse(fetched, exc.message)
         return doc
 
     def years(self, indicator: int) -> list[int]:
         return years_of(self.indicator(indicator))
 
     def regions(self) -> list[dict]:
-        doc = self.client.get("regions", what="Sotkanet regions").json()
-        if not isinstance(doc, list):
-            raise SourceError("Sotkanet regions: expected a list.")
+        fetched = self.client.get("regions", what="Sotkanet regions")
+        doc = fetched.json()
+        if not isinstance(doc, list) or not all(isinstance(r, dict) for r in doc):
+            self._refuse(fetched, "Sotkanet regions: expected a list of regions.")
+        self._region_count = len({r.get("id") for r in doc})
         return doc
 
     def region_codes(self) -> tuple[dict[int, str], list[str]]:
         if self._regions is None:
             self._regions = region_codes(self.regions())
         return self._regions
+
+    def region_count(self) -> int:
+        """How many regions Sotkanet has: a data answer has at most this many per year and
+        gender."""
+        if self._region_count is None:
+            self.regions()
+        return self._region_count
 
     def data_params(self, indicator: int, years: list[int],
                     gender: str | None = "total") -> list[tuple[str, str]]:
@@ -171,21 +244,37 @@ class Sotkanet:
         Falls back to all genders when the wanted gender alone returns nothing.
         """
         what = f"Sotkanet indicator {indicator} (data)"
-        fetched = self.client.get("json", params=self.data_params(indicator, years, gender),
-                                  what=what)
-        df = parse_json(fetched.json(), what=what)
+        fetched, df = self._data(indicator, years, gender, what)
         notes = [fetched.note] if fetched.note else []
         origin, retrieved = fetched.origin, fetched.retrieved
         if df.empty:
-            fetched = self.client.get("json", params=self.data_params(indicator, years, None),
-                                      what=what + ", all genders")
-            df = parse_json(fetched.json(), what=what)
+            fetched, df = self._data(indicator, years, None, what + ", all genders")
             notes += [fetched.note] if fetched.note else []
             origin = "cached" if "cached" in (origin, fetched.origin) else "live"
         df, note = pick_gender(df, gender)
         if note:
             notes.append(f"{what}: {note}.")
         return df, origin, retrieved, notes
+
+    def _data(self, indicator: int, years: list[int], gender: str | None,
+              what: str) -> tuple[Fetched, pd.DataFrame]:
+        """One data call, checked against its query (a bad answer is refused and forgotten)."""
+        regions = self.region_count()
+        fetched = self.client.get("json", params=self.data_params(indicator, years, gender),
+                                  what=what)
+        doc = fetched.json()
+        bound = regions * len(years) * (1 if gender else len(GENDERS))
+        if isinstance(doc, list) and len(doc) > bound:  # refused before building a frame
+            self._refuse(fetched, f"{what}: the answer has {len(doc)} rows, more than the "
+                                  f"{bound} the query can have ({regions} regions x "
+                                  f"{len(years)} year(s)). Refused: none of it is stored.")
+        try:
+            df = parse_json(doc, what=what)
+            check_answer(df, indicator=indicator, years=years, gender=gender,
+                         regions=regions, what=what)
+        except SourceError as exc:
+            self._refuse(fetched, exc.message)
+        return fetched, df
 
 
 def store_rows(df: pd.DataFrame, codes: dict[int, str], ind: Indicator, *, origin: str,
