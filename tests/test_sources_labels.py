@@ -202,8 +202,10 @@ def test_table_search_chooses_the_newest_named_table_and_the_query_goes_there(se
 
 def test_refresh_summary_names_table_and_codes(server, doc, tmp_path, monkeypatch):
     serve(server, doc)
-    cat = write_catalog(tmp_path, [keyfigure(*UNEMPLOYMENT).model_dump(exclude_defaults=True),
-                                   keyfigure(*SELF_SUFFICIENCY).model_dump(exclude_defaults=True)])
+    ratio = {"unit": "", "kind": "ratio"}  # jobs per 100 employed residents: Helsinki 128.7
+    cat = write_catalog(tmp_path, [
+        keyfigure(*UNEMPLOYMENT).model_dump(exclude_defaults=True),
+        {**keyfigure(*SELF_SUFFICIENCY).model_dump(exclude_defaults=True), **ratio}])
     monkeypatch.setattr(catalog, "catalog", lambda: cat)
     report = refresh.refresh(["tyottomyysaste", "tyopaikkaomavaraisuus"],
                              sleep=lambda s: None, backoff=0.0)
