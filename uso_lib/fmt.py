@@ -23,11 +23,14 @@ _UNIT_SUFFIX = {"%": "%", "€": "€", "eur": "€", "prosentti": "%"}
 
 
 def _is_missing(value: object) -> bool:
+    """None, NaN, text -- and infinity: a non-finite figure is no figure (an ``inf`` that
+    slipped into a store must show as missing, not stop the report with Decimal's
+    InvalidOperation)."""
     if value is None:
         return True
     try:
-        return math.isnan(float(value))  # type: ignore[arg-type]
-    except (TypeError, ValueError):
+        return not math.isfinite(float(value))  # type: ignore[arg-type]
+    except (TypeError, ValueError, OverflowError):
         return True
 
 

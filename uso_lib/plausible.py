@@ -53,8 +53,8 @@ FIRST_YEAR = 1900  # no Finnish municipal statistics series starts earlier
 PROJECTION_YEARS = 100  # how far ahead a projection may reach
 
 # (low, high, why) by unit; the catalogue's ``bounds`` override them
-_PEOPLE = (0.0, 10_000_000.0, "a count of people, jobs or firms lies within 0-10 000 000 "
-                              "(Finland has 5.6 million residents)")
+_PEOPLE = (0.0, 10_000_000.0, "a count of people, jobs or firms lies within 0-10 000 000; "
+                              "Finland has 5.6 million residents")
 _BY_UNIT: dict[str, tuple[float, float, str]] = {
     "%": (0.0, 100.0, "a share in per cent lies within 0-100"),
     "henkeä": _PEOPLE, "työpaikkaa": _PEOPLE, "yritystä": _PEOPLE,
@@ -79,8 +79,9 @@ class ImplausibleData(DataError):
         lines = [f"{where}: {msg}" for where, msg in self.problems[:shown]]
         if n > shown:
             lines.append(f"... and {n - shown} more")
-        super().__init__(f"{what}: {n} implausible figure{'s' if n > 1 else ''}; nothing of "
-                         "it was written.\n  " + "\n  ".join(lines),
+        # the first problem on the first line: a refresh summary shows one line per failure
+        super().__init__(f"{what}: {n} problem{'s' if n > 1 else ''} with its figures, nothing of "
+                         f"it was written: " + "\n  ".join(lines),
                          hint="Check the figures at their source. An indicator whose figures "
                               "may lie outside the range names its own 'bounds: [min, max]' "
                               "in the catalogue (uso_lib/data/catalog).")
@@ -134,7 +135,7 @@ def problem(lim: Limits, year: int | None, value: float | None) -> tuple[str, st
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return None
     if not math.isfinite(value):
-        return "arvo", f"{value!r} is not a finite number"
+        return "arvo", f"{value!r} is not a finite number (too large: read as infinity)"
     if not lim.low <= value <= lim.high:
         return "arvo", f"{_num(value)} is outside the plausible range ({lim.why})"
     return None

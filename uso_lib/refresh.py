@@ -15,6 +15,7 @@ from pathlib import Path
 
 from uso_lib import catalog as catalog_mod
 from uso_lib.catalog import Catalog, Indicator
+from uso_lib.plausible import ImplausibleData
 from uso_lib.sources import SOURCES, HttpCache, HttpClient, get, is_refreshable
 from uso_lib.sources.common import IndicatorResult, PlannedRequest
 from uso_lib.store import Store, default_store
@@ -118,7 +119,10 @@ def refresh(ids: list[str] | None = None, *, cat: Catalog | None = None,
                 res.notes.append(f"{res.source}: the catalogue's live definition is not "
                                  f"confirmed yet: {live.note}")
             if res.origin != "failed":
-                report.written.append(store.write_local(res.frame, f"live-{res.indicator}"))
+                try:  # an implausible figure refuses the indicator's whole answer
+                    report.written.append(store.write_local(res.frame, f"live-{res.indicator}"))
+                except ImplausibleData as exc:
+                    res.origin, res.error = "failed", exc.message
             report.results.append(res)
         for w in client.warnings:
             if w not in report.warnings:

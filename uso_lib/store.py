@@ -29,7 +29,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from uso_lib import config
+from uso_lib import config, plausible
 from uso_lib.errors import DataError, NoData, OutputError
 
 COLUMNS = ["indicator", "kunta", "year", "category", "value", "status", "source", "table",
@@ -175,11 +175,19 @@ class Store:
                             hint=_REBUILD) from exc
         local = []
         for p in self.local_files():
+            shown = plausible.display_path(p)  # never the home directory: it reaches reports
             try:
-                local.append(_read(p))
+                df, notes = plausible.scrub(_read(p), shown)
             except DataError as exc:  # a broken local file is reported and skipped
-                self.warnings.append(f"{exc} -- skipped; the snapshot figures are used instead. "
-                                     "Delete the file, or refresh or import its data again.")
+                why = str(exc.__cause__ or exc)
+                for full in {str(p), str(p.resolve())}:
+                    why = why.replace(full, shown)
+                self.warnings.append(f"Cannot read store file {shown}: {why} -- skipped; the "
+                                     "snapshot figures are used instead. Delete the file, or "
+                                     "refresh or import its data again.")
+                continue
+            local.append(df)
+            self.warnings += notes
         if not local:
             return snap
         # local rows win over snapshot rows with the same key; among local rows the origin
@@ -274,8 +282,12 @@ class Store:
 
     # -- writing ------------------------------------------------------------------------
     def write_local(self, df: pd.DataFrame, name: str) -> Path:
-        """Replace the local store file ``name`` with ``df`` (atomically)."""
-        path = write_parquet(normalize(df).sort_values(KEY, kind="stable"),
+        """Replace the local store file ``name`` with ``df`` (atomically). Refreshes and
+        imports both come this way, so an implausible figure is refused here
+        (:class:`uso_lib.plausible.ImplausibleData`) and nothing of ``df`` is written."""
+        df = normalize(df)
+        plausible.check_frame(df, name)
+        path = write_parquet(df.sort_values(KEY, kind="stable"),
                              self.local_dir / f"{name}.parquet")
         self.reload()
         return path

@@ -15,6 +15,11 @@ kategoria      no        breakdown code of the indicator (empty = total)
 tila           no        publisher's status symbol when the figure is missing (``..``)
 =============  ========  ===============================================================
 
+Figures and years must be plausible for their indicator (:mod:`uso_lib.plausible`: a share
+lies within 0-100 %, a population is not negative, a year is not in the future unless the
+indicator is a projection), and ``tila`` must be one of the publishers' symbols (``.``, ``..``,
+``...``, ``-``, ``:``); the same rules guard a live refresh.
+
 \\* may be empty when ``tila`` says why; \\** may be left out with ``uso data import --indicator``.
 
 Every row is validated and every problem is reported at once, naming the file, the row (as the
@@ -30,13 +35,13 @@ import io
 import math
 import re
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pandas as pd
 
 from uso_lib import catalog as catalog_mod
-from uso_lib import regions
+from uso_lib import plausible, regions
 from uso_lib.config import PACKAGE_DATA
 from uso_lib.errors import DataError, UsoError
 from uso_lib.store import KEY, Store, default_store, normalize
@@ -56,7 +61,7 @@ ALIASES = {  # folded header -> canonical column
     "tila": "tila", "status": "tila",
 }
 COUNTRY_NAMES = {"sss", "koko maa", "suomi", "finland", "whole country", "hela landet"}
-STATUS_VALUES = {".", "..", "...", ":", "-", "–"}
+STATUS_VALUES = set(plausible.STATUS_SYMBOLS) | set(plausible.STATUS_ALIASES)
 MAX_REPORTED = 25
 SHEET_NAMES = ("aineisto", "data")
 
@@ -191,7 +196,8 @@ def parse_number(text: str) -> float:
 def load(path: Path | str, *, indicator: str | None = None,
          cat: catalog_mod.Catalog | None = None, division: int = regions.DEFAULT_DIVISION,
          today: date | None = None) -> Loaded:
-    """Validate a filled template and return its store rows (origin ``file``)."""
+    """Validate a filled template and return its store rows (origin ``file``). ``today``
+    is the day the years are checked against (default: today)."""
     path = Path(path)
     cat = cat or catalog_mod.catalog()
     reg = regions.registry(division)
@@ -250,10 +256,10 @@ def load(path: Path | str, *, indicator: str | None = None,
         else:
             year = int(raw_y)
         # value and status
-        raw_v, status = rec.get("arvo", ""), rec.get("tila", "")
+        raw_v, status = rec.get("arvo", ""), plausible.normal_status(rec.get("tila", ""))
         value = math.nan
         if raw_v in STATUS_VALUES and not status:
-            status = raw_v
+            status = plausible.normal_status(raw_v)
         elif raw_v:
             try:
                 value = parse_number(raw_v)
@@ -262,8 +268,14 @@ def load(path: Path | str, *, indicator: str | None = None,
         elif not status:
             bad("arvo", "empty; give the figure, or a status symbol in 'tila' (e.g. '..' = "
                         "not available) -- a missing figure is never taken as 0")
-        if len(status) > 10:
-            bad("tila", f"{status[:20]!r} is not a status symbol (use e.g. '.', '..', ':')")
+        why = plausible.status_problem(status)
+        if why:
+            bad("tila", why)
+        # plausibility: the indicator's range and years (the same rules as a refresh's)
+        if ind is not None and year is not None and len(problems) == err:
+            odd = plausible.problem(plausible.limits(ind, today), year, value)
+            if odd:
+                bad(*odd)
         # source
         source = rec.get("lahde", "")
         if not source:
@@ -291,10 +303,12 @@ def load(path: Path | str, *, indicator: str | None = None,
         raise SpreadsheetError(path, problems)
     if not rows:
         raise SpreadsheetError(path, [Problem(None, None, "no data rows below the header")])
-    today = today or date.today()
     vintage = date.fromtimestamp(path.stat().st_mtime).isoformat()
+    # the import time to the microsecond: the newest import of a figure wins in the store,
+    # whatever the file names
+    imported = datetime.now(UTC).isoformat(timespec="microseconds")
     frame = pd.DataFrame(rows).assign(table=name, vintage=vintage, origin="file",
-                                      retrieved=today.isoformat())
+                                      retrieved=imported)
     return Loaded(path=path, frame=normalize(frame).sort_values(KEY).reset_index(drop=True),
                   notes=notes)
 
