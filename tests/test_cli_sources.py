@@ -149,3 +149,17 @@ def test_cached_metadata_is_used_when_the_service_fails_later(server, raw_dir):
     assert len(server.calls("GET", TABLE_11RE)) >= 2
     assert row.metadata == "cached, service unreachable"
     assert (row.latest_offered, row.status) == ("2026", "newer data available")
+
+
+def test_cache_only_asks_no_service(server, raw_dir, capsys):
+    server.route("GET", TABLE_11RE,
+                 httpfake.Reply(json=metadata_11re(raw_dir, extra_years=("2026",))))
+    sources_cli.check(["vaesto"])
+    before = len(server.requests)
+    rows = by_id(sources_cli.check(["vaesto", "gini"], cache_only=True))
+    assert len(server.requests) == before  # nothing sent
+    assert (rows["vaesto"].status, rows["vaesto"].metadata) == ("newer data available", "cached")
+    assert rows["gini"].status == "not in the cache" and "online once" in rows["gini"].reason
+    assert main(["data", "sources", "--cached", "--indicators", "vaesto"]) == 0
+    assert "1 newer data available" in capsys.readouterr().out
+    assert len(server.requests) == before

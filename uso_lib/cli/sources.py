@@ -37,6 +37,8 @@ ORDER = 16  # before data.py (20), like refresh
 CONNECT_TIMEOUT = 2.0  # seconds; a missing network is noticed once per host
 RUN_SECONDS = 50.0  # the whole check, shared by both services: an answer within a minute
 OK, NEWER, UNRESOLVED, UNREACHABLE = "ok", "newer data available", "unresolved", "unreachable"
+NOT_CACHED = "not in the cache"  # cache_only: this table's metadata was never fetched
+CACHE_ONLY = "cache only: no service asked"
 _MONTH = re.compile(r"^(\d{4})M(\d{2})$")
 _QUARTER = re.compile(r"^(\d{4})Q([1-4])$")
 _YEAR = re.compile(r"^(\d{4})$")
@@ -113,6 +115,10 @@ def _status(row: SourceRow) -> None:
 def _failure(row: SourceRow, exc: SourceError, client: HttpClient) -> None:
     """Unreachable when the service could not be asked (and nothing was cached), else the
     answer could not be used for this entry."""
+    if client.deadline.what == CACHE_ONLY:
+        row.status = NOT_CACHED
+        row.reason = "no cached metadata: run `uso data sources` online once"
+        return
     down = client.unreachable or client.deadline.down.get(urlsplit(client.base_url).netloc)
     transport = down or "no cached copy to fall back on" in exc.message
     row.status = UNREACHABLE if transport else UNRESOLVED
@@ -130,7 +136,7 @@ class _Origin:
     def text(self) -> str | None:
         c = self.client
         if any("used the cached answer" in n for n in c.notes[self.notes:]):
-            return "cached, service unreachable"
+            return "cached" if c.deadline.what == CACHE_ONLY else "cached, service unreachable"
         if c.calls > self.calls:
             return "live"
         if c.cache_hits > self.hits:
@@ -214,15 +220,21 @@ def _sotkanet_rows(sk: sotkanet.Sotkanet, inds: list[Indicator], st) -> list[Sou
 
 
 def check(indicator_ids: list[str] | None = None, *, fresh: bool = False,
+          cache_only: bool = False,
           connect_timeout: float = CONNECT_TIMEOUT) -> list[SourceRow]:
-    """One row per live (PxWeb or Sotkanet) catalogue entry, in catalogue order."""
+    """One row per live (PxWeb or Sotkanet) catalogue entry, in catalogue order.
+
+    ``cache_only``: ask no service, answer from the HTTP cache alone (however old), e.g. for
+    a report that says whether newer figures are published; tables never fetched are
+    "not in the cache"."""
     cat = catalog.catalog()
     chosen = [cat.get(i) for i in indicator_ids] if indicator_ids else cat.indicators
     live = [i for i in chosen if i.live is not None and i.live.source in ("pxweb", "sotkanet")]
     st = default_store("local")
     cache = HttpCache()
     # one run: a host that fails for one service is not asked again for the other
-    deadline = Deadline(RUN_SECONDS, what="uso data sources' time limit")
+    deadline = (Deadline(0.0, what=CACHE_ONLY) if cache_only else
+                Deadline(RUN_SECONDS, what="uso data sources' time limit"))
     px = pxweb.PxWeb(_client("PxWeb", "USO_PXWEB_URL", cache, deadline, fresh=fresh,
                              connect_timeout=connect_timeout))
     sk = sotkanet.Sotkanet.create(_client("Sotkanet", "USO_SOTKANET_URL", cache, deadline,
@@ -248,8 +260,11 @@ def _add_commands(dsub: argparse._SubParsersAction) -> None:
                     "only, one request per table, cached for a day (USO_CACHE_DIR).")
     s.add_argument("--indicators", metavar="ID,...",
                    help="comma-separated indicator ids (default: every live indicator)")
-    s.add_argument("--fresh", action="store_true",
-                   help="ask the services even when the cache holds a recent answer")
+    how = s.add_mutually_exclusive_group()
+    how.add_argument("--fresh", action="store_true",
+                     help="ask the services even when the cache holds a recent answer")
+    how.add_argument("--cached", action="store_true",
+                     help="ask no service: answer from the HTTP cache alone, however old")
     s.add_argument("--json", action="store_true", help="print JSON")
     s.set_defaults(func=cmd_sources)
 
@@ -261,7 +276,7 @@ def _resolved_text(r: SourceRow) -> str:
 
 def cmd_sources(args: argparse.Namespace) -> int:
     ids = [t.strip() for t in (args.indicators or "").split(",") if t.strip()] or None
-    rows = check(ids, fresh=args.fresh)
+    rows = check(ids, fresh=args.fresh, cache_only=args.cached)
     if args.json:
         print_json([r.to_dict() for r in rows])
         return 0
@@ -277,7 +292,8 @@ def cmd_sources(args: argparse.Namespace) -> int:
             same = [x.indicator for x in rows if (x.status, x.reason) == (r.status, r.reason)]
             who = ", ".join(same[:3]) + (f" and {len(same) - 3} more" if len(same) > 3 else "")
             print(f"{r.status} ({who}): {r.reason}")
-    counts = {s: sum(r.status == s for r in rows) for s in (OK, NEWER, UNRESOLVED, UNREACHABLE)}
+    counts = {s: sum(r.status == s for r in rows)
+              for s in (OK, NEWER, UNRESOLVED, UNREACHABLE, NOT_CACHED)}
     print("\n" + ", ".join(f"{n} {s}" for s, n in counts.items() if n)
           + f" ({len(rows)} live indicators).")
     if counts[NEWER]:
