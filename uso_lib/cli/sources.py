@@ -183,7 +183,7 @@ def _pxweb_rows(px: pxweb.PxWeb, inds: list[Indicator], st) -> list[SourceRow]:
             r.metadata = origin
             r.time = time_var.code if time_var else None
             r.region = region_var.code if region_var else None
-            r.latest_offered = periods[-1] if periods else None
+            r.latest_offered = max(periods) if periods else None
             if resolved is not None:
                 r.region, r.time = resolved.region, resolved.time
                 r.content = resolved.content_of.get(ind.id, r.content)
