@@ -195,3 +195,50 @@ def test_fee_tier_labels_and_missing_population():
         params.fee_tier(float("nan"))
     with pytest.raises(ValueError, match="negative"):
         params.fee_tier(-1)
+
+
+# -- YAML as written (#16) -------------------------------------------------------------------
+def test_unquoted_code_with_a_leading_zero_is_text_not_octal(tmp_path):
+    # YAML 1.1 reads 020 as the octal number 16: 016 Asikkala instead of 020 Akaa
+    net = params.load_network(_write(tmp_path, "name: X\nperiod: 2023-2024\nmembers:\n"
+                                               "  - kunta: 020\n    verrokit: [046, 178]\n"))
+    [akaa] = net.members
+    assert (akaa.kunta.code, akaa.kunta.name_fi) == ("020", "Akaa")
+    assert [(p.code, p.name_fi) for p in akaa.verrokit] == [("046", "Enonkoski"),
+                                                            ("178", "Juva")]
+
+
+def test_other_yaml_number_forms_stay_text():
+    raw, _ = params.load_yaml("a: 020\nb: 0x14\nc: 1:30\nd: 178\ne: 1.5e3\nf: 91\n")
+    assert raw == {"a": "020", "b": "0x14", "c": "1:30", "d": 178, "e": "1.5e3", "f": 91}
+
+
+def test_hexadecimal_code_is_no_municipality(tmp_path):
+    err = _error(tmp_path, "name: X\nperiod: 2023-2024\nmembers:\n  - kunta: 0x14\n")
+    assert err.field == "members[0].kunta" and "Unknown municipality: '0x14'" in str(err)
+
+
+BILLION_LAUGHS = "name: X\nperiod: 2023-2024\n" + "".join(
+    f"{k}: &{k} [" + ", ".join([f"*{p}"] * 9 if p else ['"lol"'] * 9) + "]\n"
+    for p, k in zip([None, *"abcdefgh"], "abcdefghi", strict=True)) + "members:\n  - kunta: *i\n"
+
+
+def test_alias_bomb_is_refused_with_a_clear_message(tmp_path):
+    # 9^9 = 387 million values if expanded; counted without expanding (the manual check of
+    # #16 measured the refusal in milliseconds)
+    err = _error(tmp_path, BILLION_LAUGHS)
+    assert "alias bomb" in str(err) and "more than 100 000 values" in str(err)
+    assert err.line is not None and "network.yaml" in str(err)
+
+
+def test_aliases_within_bounds_are_fine(tmp_path):
+    net = params.load_network(_write(tmp_path, "name: X\nperiod: 2023-2024\nmembers:\n"
+                                               "  - kunta: Juva\n    verrokit: &v [Imatra]\n"
+                                               "  - kunta: Kuhmo\n    verrokit: *v\n"))
+    assert [[p.name_fi for p in m.verrokit] for m in net.members] == [["Imatra"], ["Imatra"]]
+
+
+def test_alias_that_contains_itself_is_refused(tmp_path):
+    err = _error(tmp_path, "name: X\nperiod: 2023-2024\nmembers: &m\n  - kunta: Juva\n"
+                           "    verrokit: *m\n")
+    assert "refers to the list or mapping it is in" in str(err) and err.line == 3

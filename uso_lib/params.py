@@ -4,8 +4,11 @@ whom each member wants to be compared.
 The file is edited by hand by consultants, so every mistake must come back as one clear
 :class:`~uso_lib.errors.ParamsError` that names the file, the field (``members[3].verrokit[1]``)
 and the line, and says what to type instead -- never a pydantic dump or a traceback. The YAML
-is read with ``yaml.safe_load`` (a parameter file can never run code) and the line numbers come
-from PyYAML's node tree, which keeps the marks that ``safe_load`` throws away.
+is read with :func:`load_yaml`: PyYAML's safe loader (a parameter file can never run code), but
+a municipality code is read as written (YAML 1.1 would make an unquoted ``020`` the octal
+number 16, i.e. Asikkala instead of Akaa) and aliases may not expand the file beyond
+:data:`MAX_VALUES` values (an "alias bomb" is refused before anything walks it). The line
+numbers come from the node tree, which keeps the marks that construction throws away.
 
 The yearly fee tier of the network also lives here: it is a rule of the network agreement,
 applied to a member's population.
@@ -37,6 +40,23 @@ FEE_TIERS: tuple[tuple[float, float, int, str], ...] = (
 )
 
 _PERIOD = re.compile(r"^(\d{4})\s*[-–]\s*(\d{4})$")
+
+# A network of every municipality with a dozen comparison municipalities each holds some ten
+# thousand values; aliases that expand a file beyond this are a mistake or an attack.
+MAX_VALUES = 100_000
+_INT_TAG, _FLOAT_TAG = "tag:yaml.org,2002:int", "tag:yaml.org,2002:float"
+
+
+class _Loader(yaml.SafeLoader):
+    """The safe loader without YAML 1.1's octal, hexadecimal, binary, sexagesimal and float
+    numbers: only a plain decimal without a leading zero (``178``, ``91``) is a number, so
+    ``020``, ``046`` and ``0x14`` stay the text that was written."""
+
+
+_Loader.yaml_implicit_resolvers = {
+    first: [(tag, rx) for tag, rx in resolvers if tag not in (_INT_TAG, _FLOAT_TAG)]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()}
+_Loader.add_implicit_resolver(_INT_TAG, re.compile(r"^[-+]?[1-9][0-9]*$"), list("-+123456789"))
 
 
 # -- the raw schema (what the YAML may contain) ------------------------------------------
@@ -157,8 +177,7 @@ def load_network(path: Path | str | None = None) -> Network:
 def parse_network(text: str, *, source: str = "<network>", path: Path | None = None) -> Network:
     """Validate the YAML text of a network file (``source`` names it in errors)."""
     try:
-        raw = yaml.safe_load(text)
-        root = yaml.compose(text)
+        raw, root = load_yaml(text, source=source)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         problem = getattr(exc, "problem", None) or str(exc)
@@ -216,6 +235,62 @@ def parse_network(text: str, *, source: str = "<network>", path: Path | None = N
             peers.append(peer)
         members.append(Member(kunta=kunta, verrokit=peers, notes=ms.notes))
     return Network(name=spec.name, period=spec.period, members=members, path=path)
+
+
+def load_yaml(text: str, *, source: str = "<params>") -> tuple[object, yaml.Node | None]:
+    """The data of a parameter file and its node tree (for line numbers), read with
+    :class:`_Loader`. Raises ``yaml.YAMLError`` for the parser's own errors and ParamsError
+    for aliases that expand beyond :data:`MAX_VALUES` values or refer to themselves."""
+    loader = _Loader(text)
+    try:
+        root = loader.get_single_node()
+        if root is None:
+            return None, None
+        _check_expansion(root, source)
+        return loader.construct_document(root), root
+    except RecursionError:
+        raise ParamsError("The YAML is nested too deeply to be a parameter file.",
+                          file=source) from None
+    finally:
+        loader.dispose()
+
+
+def _children(node: yaml.Node) -> list[yaml.Node]:
+    if isinstance(node, yaml.MappingNode):
+        return [n for pair in node.value for n in pair]
+    if isinstance(node, yaml.SequenceNode):
+        return list(node.value)
+    return []
+
+
+def _check_expansion(root: yaml.Node, source: str) -> None:
+    """Count the values the file expands to, each alias as often as it is used, without
+    expanding anything (one pass over the distinct nodes: a billion laughs cost microseconds)."""
+    size: dict[int, int] = {}
+    path: set[int] = set()  # the nodes being counted: an alias to one of them is a loop
+    stack: list[tuple[yaml.Node, bool]] = [(root, False)]
+    while stack:
+        node, counted = stack.pop()
+        key = id(node)
+        if counted:
+            size[key] = 1 + sum(size[id(c)] for c in _children(node))
+            path.discard(key)
+            if size[key] > MAX_VALUES:
+                raise ParamsError(
+                    f"YAML aliases (*name) expand this file to more than {MAX_VALUES:,} values "
+                    "(an 'alias bomb'); a network file needs a few thousand at most. Write the "
+                    "values out instead of repeating aliases.".replace(",", " "),
+                    file=source, line=node.start_mark.line + 1)
+            continue
+        if key in size:
+            continue
+        if key in path:
+            raise ParamsError("A YAML alias (*name) refers to the list or mapping it is in, "
+                              "which never ends. Write the values out.", file=source,
+                              line=node.start_mark.line + 1)
+        path.add(key)
+        stack.append((node, True))
+        stack += [(c, False) for c in _children(node) if id(c) not in size]
 
 
 # -- error wording ------------------------------------------------------------------------
