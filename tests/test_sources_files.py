@@ -5,14 +5,16 @@ Figures are real: Juva (178) population 2021 = 5887 and 2022 = 5769 (Tilastokesk
 
 from __future__ import annotations
 
+import json
 import math
+from datetime import date
 
 import pandas as pd
 import pytest
 from conftest import write_catalog
 from openpyxl import Workbook, load_workbook
 
-from uso_lib import catalog, config
+from uso_lib import catalog, config, plausible
 from uso_lib.cli import main
 from uso_lib.errors import DataError, UnknownIndicator
 from uso_lib.sources import files
@@ -165,3 +167,115 @@ def test_cli_template_writes_a_copy(tmp_path, cat, monkeypatch, capsys):
     monkeypatch.chdir(tmp_path)
     assert main(["data", "template", "--format", "csv"]) == 0
     assert (tmp_path / "uso-aineistopohja.csv").read_text(encoding="utf-8") == HEADER
+
+
+# -- plausibility at the door and import order (#16) -----------------------------------------
+def _refused(tmp_path, rows: str, name: str = "juva.csv") -> list[str]:
+    """The problems of a sheet checked against the real catalogue, as 'row/column: message'."""
+    with pytest.raises(files.SpreadsheetError) as info:
+        files.load(write(tmp_path, HEADER + rows, name))
+    return [f"{p.row}/{p.column}: {p.message}" for p in info.value.problems]
+
+
+def test_figure_too_large_for_a_number_is_refused(tmp_path):
+    # 1e309 overflows to infinity: stored, it broke every report (decimal.InvalidOperation)
+    [msg] = _refused(tmp_path, f"Juva;2021;1e309;vaesto;{SOURCE};;\n")
+    assert msg.startswith("2/arvo: inf is not a finite number")
+
+
+def test_population_of_1e308_is_outside_the_catalogue_range(tmp_path):
+    [msg] = _refused(tmp_path, f"Juva;2021;1e308;vaesto;{SOURCE};;\n")
+    assert msg.startswith("2/arvo: 1e+308 is outside the plausible range")
+    assert "people, jobs or firms lies within 0-10 000 000" in msg
+
+
+def test_negative_population_is_refused(tmp_path):
+    [msg] = _refused(tmp_path, f"Juva;2021;-5000;vaesto;{SOURCE};;\n")
+    assert msg.startswith("2/arvo: -5 000 is outside the plausible range")
+
+
+def test_share_of_150_percent_is_refused_with_file_row_and_column(tmp_path):
+    with pytest.raises(files.SpreadsheetError) as info:
+        files.load(write(tmp_path, HEADER + f"Juva;2021;17,5;alle15_osuus;{SOURCE};;\n"
+                         f"Juva;2022;150;alle15_osuus;{SOURCE};;\n", "osuudet.csv"))
+    msg = str(info.value)
+    assert "osuudet.csv: 1 problem; nothing was imported" in msg
+    assert ("osuudet.csv, row 3, column 'arvo': 150 is outside the plausible range (a share "
+            "in per cent lies within 0-100)") in msg
+
+
+def test_negative_change_in_percent_is_plausible(tmp_path):
+    # vaesto_muutos_pct says in the catalogue that it may be negative (bounds [-100, 1000])
+    df = files.load(write(tmp_path, HEADER + f"Juva;2022;-2,0;vaesto_muutos_pct;{SOURCE};;\n"
+                          )).frame
+    assert df["value"].tolist() == [-2.0]
+    [msg] = _refused(tmp_path, f"Juva;2022;-150;vaesto_muutos_pct;{SOURCE};;\n")
+    assert "the catalogue's bounds for vaesto_muutos_pct are -100-1 000" in msg
+
+
+def test_population_in_2100_is_refused_but_a_projection_for_2040_accepted(tmp_path):
+    [msg] = _refused(tmp_path, f"Juva;2100;5000;vaesto;{SOURCE};;\n")
+    assert msg == ("2/vuosi: 2100 is in the future (after "
+                   f"{date.today().year}); only projections have figures for years to come")
+    loaded = files.load(write(tmp_path, HEADER + f"Juva;2040;4321;vaestoennuste;{SOURCE};;\n",
+                              "ennuste.csv"))
+    assert loaded.frame[["year", "value"]].values.tolist() == [[2040, 4321.0]]
+
+
+def test_next_years_tax_rate_is_accepted_but_not_the_year_after(tmp_path):
+    nxt = date.today().year + 1
+    ok = files.load(write(tmp_path, HEADER + f"Juva;{nxt};22,5;tuloveroprosentti;Vero;;\n"))
+    assert ok.frame["year"].tolist() == [nxt]
+    [msg] = _refused(tmp_path, f"Juva;{nxt + 1};22,5;tuloveroprosentti;Vero;;\n")
+    assert msg.startswith(f"2/vuosi: {nxt + 1} is after {nxt}")
+
+
+def test_status_must_be_a_publishers_symbol(tmp_path):
+    [msg] = _refused(tmp_path, f"Juva;2021;;vaesto;{SOURCE};;puuttuu\n")
+    assert msg.startswith("2/tila: 'puuttuu' is not a publisher's status symbol")
+    assert "'..'" in msg and "'-'" in msg
+    # the publishers' symbols pass; a typed en dash is the nil symbol "-"
+    df = files.load(write(tmp_path, HEADER + f"Juva;2021;;vaesto;{SOURCE};;...\n"
+                          f"Juva;2022;\u2013;vaesto;{SOURCE};;\n")).frame
+    assert df["status"].tolist() == ["...", "-"] and df["value"].isna().all()
+
+
+def test_newest_import_wins_whatever_the_file_names(tmp_path, capsys):
+    # b.csv first, a.csv later: alphabetically b would win, but a is the newer import
+    b = write(tmp_path, HEADER + "Juva;2021;5800;vaesto;Laskelma B;;\n", "b.csv")
+    a = write(tmp_path, HEADER + f"Juva;2021;5887;vaesto;{SOURCE};;\n", "a.csv")
+    assert main(["data", "import", str(b)]) == 0
+    assert main(["data", "import", str(a)]) == 0
+    capsys.readouterr()
+    st = Store("local")
+    obs = st.get("vaesto", "178", 2021)
+    assert (obs.value, obs.table, obs.source) == (5887.0, "a.csv", SOURCE)
+    # importing b again makes b the newest
+    assert main(["data", "import", str(b)]) == 0
+    st.reload()
+    assert st.get("vaesto", "178", 2021).value == 5800.0
+    from uso_lib import store
+    store._DEFAULT.clear()
+    capsys.readouterr()
+    assert main(["data", "get", "vaesto", "--kunta", "Juva", "--year", "2021", "--origin"]) == 0
+    out = capsys.readouterr().out
+    assert "5\u00a0800\u00a0henkeä" in out
+    assert "Origin: imported from b.csv on " in out and "UTC" in out
+    assert main(["data", "get", "vaesto", "--kunta", "Juva", "--year", "2021", "--json"]) == 0
+    got = json.loads(capsys.readouterr().out)
+    assert got["file"] == "b.csv" and got["origin"] == "file"
+    assert got["retrieved"].startswith(str(date.today().year)) and "T" in got["retrieved"]
+
+
+def test_implausible_rows_are_refused_by_the_store_itself(tmp_path):
+    # the store's write path checks again (a refresh comes this way, not through load)
+    rows = pd.DataFrame([{"indicator": "vaesto", "kunta": "178", "year": 2021, "category": "",
+                          "value": -5000.0, "status": "", "source": SOURCE, "table": "11ra",
+                          "vintage": "2025-03-19", "origin": "live",
+                          "retrieved": "2025-03-19"}])
+    st = Store("local", local_dir=tmp_path / "store")
+    with pytest.raises(plausible.ImplausibleData) as info:
+        st.write_local(rows, "live-vaesto")
+    assert str(info.value).startswith("live-vaesto: 1 problem with its figures, nothing of it "
+                                      "was written: table 11ra, vaesto, kunta 178, year 2021:")
+    assert not (tmp_path / "store").exists()

@@ -23,7 +23,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     g.add_argument("--category", default="", help="breakdown category (default: total)")
     g.add_argument("--source", choices=["local", "snapshot"], default="local",
                    help="local store over the snapshot (default) or the snapshot alone")
-    g.add_argument("--json", action="store_true", help="print JSON")
+    g.add_argument("--origin", action="store_true",
+                   help="say where the figure came from: the imported file or the refresh, "
+                        "and when it entered the store")
+    g.add_argument("--json", action="store_true",
+                   help="print JSON (with the origin fields 'retrieved' and 'file')")
     g.set_defaults(func=cmd_get)
 
     for extra in _EXTENSIONS:
@@ -73,15 +77,46 @@ def cmd_get(args: argparse.Namespace) -> int:
     check_category(st, ind.id, args.category)
     obs = st.get(ind.id, m.code, args.year, args.category)
     warn_store(st)
+    retrieved = _retrieved(st, obs)
     if args.json:
         print_json({"indicator": ind.id, "kunta": m.code, "name": m.name_fi, "year": obs.year,
                     "value": None if obs.missing else obs.value,
                     "status": obs.status or None, "unit": ind.unit,
                     "source": source_text(obs), "table": obs.table,
-                    "vintage": obs.vintage, "origin": obs.origin})
+                    "vintage": obs.vintage, "origin": obs.origin, "retrieved": retrieved,
+                    "file": obs.table if obs.origin == "file" else None})
         return 0
     shown = fmt.with_unit(obs.value, ind.unit, ind.decimals,
                           missing=f"missing ({obs.status or 'no value'})")
     print(f"{ind.label}, {m.name_fi} ({m.code}), {obs.year}: {shown}")
     print(f"Lähde: {source_text(obs)} (data {obs.vintage}, {obs.origin})")
+    if args.origin:
+        print("Origin: " + origin_text(obs.origin, obs.table, retrieved))
     return 0
+
+
+def _retrieved(st, obs) -> str:
+    """When the figure shown entered the store (an import's time, a refresh's day)."""
+    rows = st.series(obs.indicator, obs.kunta, obs.category)
+    hit = rows.loc[rows["year"] == obs.year, "retrieved"]
+    return str(hit.iloc[0]) if len(hit) else ""
+
+
+def origin_text(origin: str, table: str, retrieved: str) -> str:
+    """``imported from juva.csv on 2026-12-04 12:40:01 UTC (the newest import of the figure
+    wins)``: which of several imports a figure comes from."""
+    when = retrieved
+    if "T" in retrieved:
+        from datetime import datetime
+
+        try:
+            when = datetime.fromisoformat(retrieved).strftime("%Y-%m-%d %H:%M:%S %Z").strip()
+        except ValueError:
+            pass
+    if origin == "file":
+        return (f"imported from {table} on {when} (of several imports of a figure, the "
+                "newest wins)")
+    if origin in ("live", "cached"):
+        how = "a live refresh" if origin == "live" else "a refresh served from the HTTP cache"
+        return f"{how} of {table}, retrieved {when}"
+    return f"the embedded snapshot ({table}, retrieved {when})"
