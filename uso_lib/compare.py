@@ -33,8 +33,10 @@ Conventions (documented once here, used by the report, the CLI and :mod:`uso_lib
   does not shift the group figure). For a percentage indicator the absolute change is in
   percentage points.
 
-Country-wide frames (one pivot per indicator) are built once per store and cached, so rendering
-309 reports does not re-filter the store for every figure.
+The figures come from the store's index (:meth:`uso_lib.store.Store.table`: one country-wide
+table per indicator, its years' values and their groups' members, built once per store), so
+309 reports do not re-filter the store for every figure; what the statistics add to a year (its
+robust SD and quintile cuts, :func:`year_stats`) is memoised on the index's objects too.
 """
 
 from __future__ import annotations
@@ -44,7 +46,6 @@ import weakref
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass, field
-from functools import cached_property
 
 import numpy as np
 import pandas as pd
@@ -52,7 +53,8 @@ import pandas as pd
 from uso_lib import catalog as catalog_mod
 from uso_lib import regions
 from uso_lib.errors import NoData, UsoError
-from uso_lib.store import Store, default_store
+from uso_lib.store import Store, StoreLike, get_store
+from uso_lib.store.index import MemberValues, StoreIndex, Table, YearValues
 
 THRESHOLD_SD = 0.25
 DEFAULT_SPAN = 5  # years of the default change period
@@ -70,225 +72,65 @@ RANK_BASIS = {
 }
 
 
-# -- store access and the per-store cache -------------------------------------------------
-StoreLike = Store | str | None
-META_COLUMNS = ("source", "table", "vintage", "origin")  # where a figure comes from
-
-
-def get_store(store: StoreLike = None) -> Store:
-    """A Store, or the process-wide one for ``"local"``/``"snapshot"``/None."""
-    if isinstance(store, Store):
-        return store
-    return default_store(store or "local")
-
-
-@dataclass
-class Table:
-    """One indicator (one category) for every municipality and year."""
-
-    indicator: str
-    category: str
-    values: pd.DataFrame  # index year, columns kunta (registry codes + "SSS"), float
-    status: dict[tuple[str, int], str]  # (kunta, year) -> publisher symbol, where one
-    rows: pd.DataFrame  # the long store rows, indexed by (kunta, year)
-
-    @cached_property
-    def years(self) -> list[int]:
-        """Years where at least one municipality has a value."""
-        muni = self.municipal
-        return [int(y) for y in muni.index[muni.notna().any(axis=1)]]
-
-    @cached_property
-    def municipal(self) -> pd.DataFrame:
-        """Values of the registry's municipalities only (the country row excluded)."""
-        cols = [c for c in self.values.columns if c in regions.registry()]
-        return self.values[cols]
-
-    def cross(self, year: int) -> pd.Series:
-        """One year for every municipality with data (NaN dropped), index kunta."""
-        if year not in self.values.index:
-            return pd.Series(dtype=float)
-        return self.municipal.loc[year].dropna()
-
-    def year(self, year: int) -> YearData:
-        """The year's municipal values as plain Python/numpy (cached): the group statistics of
-        309 reports x 40 indicators x 5 groups run on these, not on pandas objects."""
-        cache = self.__dict__.setdefault("_years", {})
-        if year not in cache:
-            cache[year] = YearData.of(self.cross(year))
-        return cache[year]
-
-    def value(self, kunta: str, year: int) -> tuple[float, str]:
-        if year in self.values.index and kunta in self.values.columns:
-            return float(self.values.at[year, kunta]), self.status.get((kunta, year), "")
-        return math.nan, ""
-
-    def meta(self, kunta: str, year: int) -> dict:
-        """source/table/vintage/origin of one figure (or of the year's most common source)."""
-        try:
-            pos = self.rows.index.get_loc((kunta, year))
-            if isinstance(pos, int):  # one row, as the store's key makes it
-                return {k: str(col[pos]) for k, col in self._meta_columns.items()}
-            r = self.rows.loc[(kunta, year)]
-        except KeyError:
-            yr = self.rows[self.rows.index.get_level_values("year") == year]
-            if yr.empty:
-                return {"source": "", "table": "", "vintage": "", "origin": ""}
-            r = yr.iloc[0] if len(yr) == 1 else yr.mode().iloc[0]
-        return {k: str(r[k]) for k in META_COLUMNS}
-
-    @cached_property
-    def _meta_columns(self) -> dict[str, np.ndarray]:
-        """The rows' source columns as arrays: one figure's metadata is read by position (a
-        pandas row lookup took ~0.2 ms, and every comparison and ranking asks for one)."""
-        return {k: self.rows[k].to_numpy(dtype=object) for k in META_COLUMNS}
-
-
-@dataclass
-class YearData:
-    """One indicator-year over the municipalities with data."""
-
-    values: dict[str, float]
-    array: np.ndarray  # the same values, sorted
-    sd: float | None  # robust SD over municipalities (see robust_sd)
-    cuts: np.ndarray  # quintile limits
-
-    @classmethod
-    def of(cls, cross: pd.Series) -> YearData:
-        arr = np.sort(cross.to_numpy(dtype=float))
-        return cls(dict(zip(cross.index.tolist(), cross.to_numpy(dtype=float).tolist(),
-                            strict=True)),
-                   arr, robust_sd(arr), quintile_cuts(cross))
-
-    def percentile(self, value: float) -> float | None:
-        if not self.array.size:
-            return None
-        below = np.searchsorted(self.array, value, side="left")
-        equal = np.searchsorted(self.array, value, side="right") - below
-        return 100.0 * (below + 0.5 * equal) / self.array.size
-
-    def quintile(self, value: float) -> int | None:
-        if not self.cuts.size:
-            return None
-        return int(1 + np.searchsorted(self.cuts, value, side="left"))
-
-    def members(self, members: tuple[str, ...]) -> MemberValues:
-        """The values of a group's members this year (cached): a report asks for five groups
-        of every indicator, and the natural groups (maakunta, kuntaryhmä, the whole country)
-        recur in every report of a batch."""
-        cache = self.__dict__.setdefault("_members", {})
-        if members not in cache:
-            cache[members] = MemberValues.of(self.values, members)
-        return cache[members]
-
-
+# -- the store's index, and statistics of one indicator-year memoised on it ---------------------
 @dataclass(frozen=True)
-class MemberValues:
-    """One group's members in one year: who has a value, the values, their mean and median
-    (what does not depend on the municipality compared)."""
+class YearStats:
+    """What the country's values of one indicator-year give every comparison of that year: the
+    robust SD the assessment is measured in and the quintile cut points."""
 
-    have: tuple[str, ...]
-    missing: tuple[str, ...]
-    codes: np.ndarray  # ``have`` as an array, to leave the municipality out of a ranking
-    values: np.ndarray  # float, in the order of ``have``
-    mean: float | None
-    median: float | None
-
-    @classmethod
-    def of(cls, d: dict[str, float], members: Iterable[str]) -> MemberValues:
-        members = list(members)
-        have = tuple(c for c in members if c in d)
-        vals = np.array([d[c] for c in have], dtype=float)
-        return cls(have, tuple(c for c in members if c not in d),
-                   np.array(have, dtype=object), vals,
-                   float(vals.mean()) if have else None,
-                   float(np.median(vals)) if have else None)
+    sd: float | None
+    cuts: np.ndarray
 
 
-class RowIndex:
-    """Where each municipality's rows of one indicator are, as positions in the indicator's
-    store rows, with the year, category and value columns as numpy arrays.
-
-    A report picks the store rows behind its charts and tables some 150 times; a boolean mask
-    over all the indicator's rows (string comparisons on every row) cost about 1 ms a time,
-    the positions of a few municipalities a few microseconds."""
-
-    def __init__(self, rows: pd.DataFrame) -> None:
-        self.rows = rows
-        kunta = rows["kunta"].to_numpy(dtype=object)
-        self.by_kunta: dict[str, np.ndarray] = pd.Series(kunta).groupby(kunta).indices
-        self.year = rows["year"].to_numpy(dtype=np.int64)
-        self.category = rows["category"].to_numpy(dtype=object)
-        self.has_value = rows["value"].notna().to_numpy()
-        self.has_categories = bool((self.category != "").any())
-
-    def positions(self, codes: Iterable[str], years: Iterable[int] | None = None,
-                  category: str | None = "") -> np.ndarray:
-        """Positions of the rows of ``codes`` (in the rows' order), of ``years`` only when
-        given, and of ``category`` only unless it is None (every category)."""
-        found = [self.by_kunta[c] for c in dict.fromkeys(codes) if c in self.by_kunta]
-        pos = np.sort(np.concatenate(found)) if found else np.array([], dtype=np.intp)
-        if category is not None:
-            pos = pos[self.category[pos] == category]
-        if years is not None:
-            pos = pos[np.isin(self.year[pos], [int(y) for y in years])]
-        return pos
-
-    def select(self, codes: Iterable[str], years: Iterable[int] | None = None,
-               category: str | None = "") -> pd.DataFrame:
-        """The rows of :meth:`positions`, as store rows (the store's index labels kept)."""
-        return self.rows.iloc[self.positions(codes, years, category)]
+_YEAR_STATS: weakref.WeakKeyDictionary[YearValues, YearStats] = weakref.WeakKeyDictionary()
 
 
-class _Cache:
-    def __init__(self, store: Store) -> None:
-        self.frame = store.frame
-        self.groups = {k: g for k, g in self.frame.groupby("indicator", sort=False)}
-        self.tables: dict[tuple[str, str], Table | None] = {}
-        self.row_indices: dict[str, RowIndex] = {}
-        self.misc: dict = {}
-
-    def row_index(self, indicator: str) -> RowIndex | None:
-        """The :class:`RowIndex` of one indicator's rows (built on first use), or None."""
-        if indicator not in self.row_indices:
-            rows = self.groups.get(indicator)
-            if rows is None:
-                return None
-            self.row_indices[indicator] = RowIndex(rows)
-        return self.row_indices[indicator]
+def year_stats(yv: YearValues) -> YearStats:
+    """The :class:`YearStats` of one indicator-year (memoised on the store index's year object,
+    so they go when the store reloads)."""
+    got = _YEAR_STATS.get(yv)
+    if got is None:
+        got = _YEAR_STATS[yv] = YearStats(robust_sd(yv.array), quintile_cuts(yv.array))
+    return got
 
 
-_CACHES: weakref.WeakKeyDictionary[Store, _Cache] = weakref.WeakKeyDictionary()
+def year_percentile(yv: YearValues, value: float) -> float | None:
+    """:func:`percentile` of ``value`` among the year's municipalities (on the sorted values)."""
+    if not yv.array.size:
+        return None
+    below = np.searchsorted(yv.array, value, side="left")
+    equal = np.searchsorted(yv.array, value, side="right") - below
+    return 100.0 * (below + 0.5 * equal) / yv.array.size
 
 
-def cache_for(store: Store) -> _Cache:
-    """The cache of derived frames of ``store``; rebuilt when the store reloads its frame."""
-    c = _CACHES.get(store)
-    if c is None or c.frame is not store.frame:
-        c = _Cache(store)
-        _CACHES[store] = c
-    return c
+def year_quintile(yv: YearValues, value: float) -> int | None:
+    """The country quintile class of ``value`` in the year (see :func:`quintiles`)."""
+    cuts = year_stats(yv).cuts
+    if not cuts.size:
+        return None
+    return int(1 + np.searchsorted(cuts, value, side="left"))
+
+
+class _ReportView:
+    """Until the report reads rows through :meth:`Store.select` (issue #15): what
+    ``report_sections`` used of the old per-store cache."""
+
+    def __init__(self, index: StoreIndex) -> None:
+        self.groups = self
+        self.row_index = index.row_index
+        self._index = index
+
+    def get(self, indicator: str) -> pd.DataFrame | None:
+        return self._index.rows(indicator) if self._index.has(indicator) else None
+
+
+def cache_for(store: Store) -> _ReportView:
+    return _ReportView(store.index)
 
 
 def table(indicator: str, store: StoreLike = None, category: str = "") -> Table | None:
-    """The country-wide table of one indicator, or None when the store has no rows for it."""
-    st = get_store(store)
-    c = cache_for(st)
-    key = (indicator, category)
-    if key not in c.tables:
-        rows = c.groups.get(indicator)
-        if rows is not None:
-            rows = rows[rows["category"] == category]
-        if rows is None or rows.empty:
-            c.tables[key] = None
-        else:
-            values = rows.pivot(index="year", columns="kunta", values="value").sort_index()
-            flagged = rows[rows["status"] != ""]
-            keys = zip(flagged["kunta"].tolist(), flagged["year"].tolist(), strict=True)
-            status = dict(zip(keys, flagged["status"].tolist(), strict=True))
-            c.tables[key] = Table(indicator, category, values.astype(float), status,
-                                  rows.set_index(["kunta", "year"]).sort_index())
-    return c.tables[key]
+    """:meth:`uso_lib.store.Store.table` of a store or the process-wide one."""
+    return get_store(store).table(indicator, category)
 
 
 # -- statistics on plain Series -----------------------------------------------------------
@@ -318,9 +160,10 @@ def percentile(values: pd.Series, value: float) -> float | None:
     return 100.0 * (below + 0.5 * equal) / len(v)
 
 
-def quintile_cuts(values: pd.Series) -> np.ndarray:
+def quintile_cuts(values: pd.Series | np.ndarray) -> np.ndarray:
     """The 20/40/60/80 % quantiles of the values with data (Sotkanet-style class limits)."""
-    v = values.dropna().to_numpy(dtype=float)
+    v = np.asarray(values, dtype=float)
+    v = v[~np.isnan(v)]
     if v.size == 0:
         return np.array([])
     return np.quantile(v, [0.2, 0.4, 0.6, 0.8])
@@ -353,8 +196,8 @@ def robust_sd(values: np.ndarray | pd.Series) -> float | None:
     return iqr / 1.349 if iqr > 0 else float(np.std(a, ddof=1))
 
 
-def _f(x: object) -> float | None:
-    """JSON-friendly float: None for missing."""
+def finite(x: object) -> float | None:
+    """JSON-friendly float: None for missing (NaN, None, not a number)."""
     if x is None:
         return None
     try:
@@ -368,7 +211,7 @@ def assess(value: float | None, reference: float | None, sd: float | None,
            polarity: str, threshold: float = THRESHOLD_SD) -> str | None:
     """better / same / worse (or higher / same / lower for a neutral indicator), or None when
     either figure is missing. See the module docstring for the threshold."""
-    value, reference, sd = _f(value), _f(reference), _f(sd)
+    value, reference, sd = finite(value), finite(reference), finite(sd)
     if value is None or reference is None:
         return None
     diff = value - reference
@@ -582,7 +425,7 @@ def weights(ind: catalog_mod.Indicator, year: int,
     """Population weights for a rate in ``year`` (or the latest earlier year), or None."""
     if ind.kind not in ("rate", "per_capita") or not ind.weight or ind.relative_index:
         return None
-    wt = table(ind.weight, store)
+    wt = store.table(ind.weight)
     if wt is None:
         return None
     ys = [y for y in wt.years if y <= year]
@@ -591,14 +434,14 @@ def weights(ind: catalog_mod.Indicator, year: int,
     return wt.year(ys[-1]).values, f"{ind.weight} {ys[-1]}"
 
 
-def group_stats(group: Group, kunta: str, data: YearData | pd.Series, value: float | None,
+def group_stats(group: Group, kunta: str, data: YearValues | pd.Series, value: float | None,
                 polarity: str, sd: float | None,
                 wts: tuple[dict[str, float], str] | None = None, *,
                 judge: bool = True) -> GroupStats:
-    """Statistics of one group for one year. ``data``: the year's values (YearData, or a
+    """Statistics of one group for one year. ``data``: the year's values (YearValues, or a
     NaN-free Series indexed by kunta). ``judge`` False: the assessment says only higher /
     lower (counts, whose size follows the municipality's size)."""
-    mv = (data.members(tuple(group.members)) if isinstance(data, YearData) else
+    mv = (data.members(tuple(group.members)) if isinstance(data, YearValues) else
           MemberValues.of(dict(data.items()), group.members))
     members = list(group.members)
     vals, mean = mv.values, mv.mean
@@ -647,7 +490,7 @@ def change(tab: Table, kunta: str, start: int, end: int,
     """Change from ``start`` to ``end`` for the municipality and the groups' average member."""
     a, _ = tab.value(kunta, start)
     b, _ = tab.value(kunta, end)
-    a_, b_ = _f(a), _f(b)
+    a_, b_ = finite(a), finite(b)
     out = Change(start, end, a_, b_, None if a_ is None or b_ is None else b_ - a_, _pct(a_, b_))
     s0, s1 = tab.year(start).values, tab.year(end).values
     for g in groups:
@@ -674,7 +517,7 @@ def _inputs(indicator: IndicatorLike, kunta: object, store: StoreLike, category:
     st = get_store(store)
     ind = indicator_def(indicator)
     m = regions.lookup(kunta)
-    tab = table(ind.id, st, category)
+    tab = st.table(ind.id, category)
     if tab is None:
         raise NoData(f"The store has no data for {ind.id!r} ({ind.label}).",
                      hint=ind.how_to_get)
@@ -703,7 +546,7 @@ def compare(indicator: IndicatorLike, kunta: object, *, peers: Iterable[object] 
     st = get_store(store)
     ind = indicator_def(indicator)
     m = regions.lookup(kunta)
-    tab = table(ind.id, st, category)
+    tab = st.table(ind.id, category)
     if tab is None:
         hint = ind.how_to_get or "Run `uso data refresh` to fetch it, or import a spreadsheet."
         raise NoData(f"The store has no data for {ind.id!r} ({ind.label}).", hint=hint)
@@ -714,8 +557,8 @@ def compare(indicator: IndicatorLike, kunta: object, *, peers: Iterable[object] 
     value, status = tab.value(m.code, y)
     meta = tab.meta(m.code, y)
     yd = tab.year(y)
-    sd = yd.sd
-    v = _f(value)
+    sd = year_stats(yd).sd
+    v = finite(value)
     if v is None:
         notes.append(f"{m.name_fi}: ei arvoa vuodelta {y}"
                      + (f" (tilastosymboli {status!r})" if status else "") + ".")
@@ -725,8 +568,8 @@ def compare(indicator: IndicatorLike, kunta: object, *, peers: Iterable[object] 
     stats = {g.key: group_stats(g, m.code, yd, v, ind.polarity, sd, wts, judge=judge)
              for g in grps}
     country_value, _ = tab.value(regions.COUNTRY, y)
-    pctl = yd.percentile(v) if v is not None else None
-    q = yd.quintile(v) if v is not None else None
+    pctl = year_percentile(yd, v) if v is not None else None
+    q = year_quintile(yd, v) if v is not None else None
     if ind.relative_index:
         notes.append(f"{ind.label}: {RELATIVE_INDEX_LABEL}.")
     ch = None
@@ -742,7 +585,7 @@ def compare(indicator: IndicatorLike, kunta: object, *, peers: Iterable[object] 
         polarity=ind.polarity, kind=ind.kind, relative_index=ind.relative_index,
         kunta=m.code, name=m.name_fi, year=y, category=category, value=v, status=status,
         source=meta["source"], table=meta["table"], vintage=meta["vintage"],
-        origin=meta["origin"], country_value=_f(country_value), country_sd=sd,
+        origin=meta["origin"], country_value=finite(country_value), country_sd=sd,
         percentile=pctl, quintile=q, rank_basis=RANK_BASIS[ind.polarity], groups=stats,
         change=ch, notes=notes)
 
@@ -783,7 +626,7 @@ def ranking(indicator: IndicatorLike, kunta: object, members: Iterable[object], 
     df.attrs.update({
         "indicator": ind.id, "label": ind.label, "unit": ind.unit, "decimals": ind.decimals,
         "polarity": ind.polarity, "rank_basis": RANK_BASIS[ind.polarity], "year": y,
-        "mean": _f(mean), "mean_label": mean_label,
+        "mean": finite(mean), "mean_label": mean_label,
         "n_missing": sum(c not in have for c in codes),
         "source": source_text(meta["source"], meta["table"], y),
         "relative_index": ind.relative_index,
@@ -925,8 +768,7 @@ def overview(kunta: object, peers: Iterable[object] | None, network: Iterable[ob
 
 
 def _no_data_row(row: dict, ind: catalog_mod.Indicator, st: Store, exc: UsoError) -> dict:
-    has_rows = ind.id in cache_for(st).groups
-    if has_rows and table(ind.id, st) is None:
+    if st.index.has(ind.id) and st.table(ind.id) is None:
         note = "Tieto on vain luokittain (ei kokonaislukua)."
     else:
         note = ind.how_to_get or ("Ei tietoa offline-aineistossa; `uso data refresh` hakee "

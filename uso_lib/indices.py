@@ -39,6 +39,8 @@ import pandas as pd
 
 from uso_lib import catalog as catalog_mod
 from uso_lib import compare, regions
+from uso_lib.store import Store, StoreLike, get_store
+from uso_lib.store.index import Table, per_store
 
 OWN_LABEL = "uso:n oma yhdistelmäindeksi (ei virallinen tilasto)"
 SPAN = 5
@@ -128,11 +130,10 @@ class IndexResult:
                 "components": [asdict(c) for c in self.components], "notes": self.notes}
 
 
-def _f(x: object) -> float | None:
-    return compare._f(x)
+_f = compare.finite
 
 
-def _covered_years(tab: compare.Table) -> list[int]:
+def _covered_years(tab: Table) -> list[int]:
     n = len(regions.registry())
     return [y for y in tab.years if len(tab.cross(y)) >= MIN_COVERAGE * n]
 
@@ -153,23 +154,20 @@ def _finish(frame: pd.DataFrame, keys: list[str], n_avail: int) -> pd.DataFrame:
     return frame.assign(_need=need)
 
 
-def vitality_index(store: compare.StoreLike = None) -> IndexResult:
-    """Elinvoiman muutosindeksi for every municipality (cached per store)."""
-    st = compare.get_store(store)
-    cache = compare.cache_for(st).misc
-    if "vitality_index" not in cache:
-        cache["vitality_index"] = _vitality(st)
-    return cache["vitality_index"]
+def vitality_index(store: StoreLike = None) -> IndexResult:
+    """Elinvoiman muutosindeksi for every municipality (computed once per loaded store)."""
+    return _vitality(get_store(store))
 
 
-def _vitality(st) -> IndexResult:
+@per_store
+def _vitality(st: Store) -> IndexResult:
     codes = regions.registry().codes()
     frame = pd.DataFrame(index=pd.Index(codes, name="kunta"))
     infos: list[ComponentInfo] = []
     for comp in VITALITY_COMPONENTS:
         info = ComponentInfo(comp.key, comp.label, None, None, None, 0, comp.sign)
         for iid in comp.indicators:
-            tab = compare.table(iid, st)
+            tab = st.table(iid)
             per = _period(_covered_years(tab)) if tab is not None else None
             if per is None:
                 continue
@@ -203,38 +201,40 @@ def _vitality(st) -> IndexResult:
                        infos, notes=notes)
 
 
-def wellbeing_components(store: compare.StoreLike = None) -> list[catalog_mod.Indicator]:
+def wellbeing_components(store: StoreLike = None) -> list[catalog_mod.Indicator]:
     """The catalogue's wellbeing indicators usable in the index: theme hyvinvointi, with a
     direction, not a count, and with data."""
-    st = compare.get_store(store)
+    st = get_store(store)
     out = []
     for ind in catalog_mod.catalog().indicators:
         if ind.theme != "hyvinvointi" or ind.polarity == "neutral" or ind.kind == "count":
             continue
-        if compare.table(ind.id, st) is not None:
+        if st.table(ind.id) is not None:
             out.append(ind)
     return out
 
 
-def wellbeing_index(store: compare.StoreLike = None, *,
+def wellbeing_index(store: StoreLike = None, *,
                     components: Iterable[compare.IndicatorLike] | None = None) -> IndexResult:
-    """Hyvinvointi-indeksi for every municipality (cached per store). ``components``: other
-    indicators than the catalogue's wellbeing ones (not cached)."""
-    st = compare.get_store(store)
+    """Hyvinvointi-indeksi for every municipality (computed once per loaded store).
+    ``components``: other indicators than the catalogue's wellbeing ones (not memoised)."""
+    st = get_store(store)
     if components is not None:
         return _wellbeing(st, [compare.indicator_def(c) for c in components])
-    cache = compare.cache_for(st).misc
-    if "wellbeing_index" not in cache:
-        cache["wellbeing_index"] = _wellbeing(st, wellbeing_components(st))
-    return cache["wellbeing_index"]
+    return _catalogue_wellbeing(st)
 
 
-def _wellbeing(st, comps: list[catalog_mod.Indicator]) -> IndexResult:
+@per_store
+def _catalogue_wellbeing(st: Store) -> IndexResult:
+    return _wellbeing(st, wellbeing_components(st))
+
+
+def _wellbeing(st: Store, comps: list[catalog_mod.Indicator]) -> IndexResult:
     codes = regions.registry().codes()
     frame = pd.DataFrame(index=pd.Index(codes, name="kunta"))
     infos: list[ComponentInfo] = []
     for ind in comps:
-        tab = compare.table(ind.id, st)
+        tab = st.table(ind.id)
         years = _covered_years(tab) if tab is not None else []
         info = ComponentInfo(ind.id, ind.label, None, None, None, 0,
                              polarity=ind.polarity)
@@ -271,6 +271,6 @@ def _wellbeing(st, comps: list[catalog_mod.Indicator]) -> IndexResult:
                        notes=notes)
 
 
-def indices_for(kunta: object, store: compare.StoreLike = None) -> list[dict]:
+def indices_for(kunta: object, store: StoreLike = None) -> list[dict]:
     """Both indices of one municipality (for the report's summary)."""
     return [vitality_index(store).for_kunta(kunta), wellbeing_index(store).for_kunta(kunta)]

@@ -33,6 +33,8 @@ import pandas as pd
 from uso_lib import compare, regions
 from uso_lib.errors import NoData, ParamsError, UnknownMunicipality
 from uso_lib.regions import Municipality
+from uso_lib.store import Store, StoreLike, get_store
+from uso_lib.store.index import Table, per_store
 
 DEFAULT_K = 9
 MIN_COVERAGE = 0.8  # a feature year must have data for this share of municipalities
@@ -105,28 +107,28 @@ class PeerSuggestion:
 
 
 # -- the profile matrix ----------------------------------------------------------------------
-def _feature_year(tab: compare.Table) -> int | None:
+def _feature_year(tab: Table) -> int | None:
     n = len(regions.registry())
     covered = [y for y in tab.years if len(tab.cross(y)) >= MIN_COVERAGE * n]
     return covered[-1] if covered else None
 
 
-def profile_matrix(store: compare.StoreLike = None, *, use_distance: bool = False,
-                   ) -> tuple[pd.DataFrame, list[FeatureInfo]]:
+Profile = tuple[pd.DataFrame, list[FeatureInfo]]
+
+
+def profile_matrix(store: StoreLike = None, *, use_distance: bool = False) -> Profile:
     """Raw profile values (rows: every municipality, columns: feature keys) and what each
-    column is. Cached per store: every report of a batch reuses it."""
-    st = compare.get_store(store)
-    cache = compare.cache_for(st).misc
-    if "peer_profile" not in cache:
-        cache["peer_profile"] = _build_matrix(st)
-    raw, infos = cache["peer_profile"]
+    column is. Computed once per loaded store (memoised on its index, so a reload recomputes
+    it): every report of a batch reuses it."""
+    raw, infos = _build_matrix(get_store(store))
     if use_distance:
         infos = infos + [FeatureInfo(DISTANCE.key, DISTANCE.label, None, None, len(raw),
                                      math.nan, math.nan)]
     return raw.copy(), list(infos)
 
 
-def _build_matrix(st) -> tuple[pd.DataFrame, list[FeatureInfo]]:
+@per_store
+def _build_matrix(st: Store) -> Profile:
     reg = regions.registry()
     codes = reg.codes()
     cols: dict[str, pd.Series] = {}
@@ -140,7 +142,7 @@ def _build_matrix(st) -> tuple[pd.DataFrame, list[FeatureInfo]]:
                                      math.nan, math.nan))
             continue
         for iid in f.indicators:
-            tab = compare.table(iid, st)
+            tab = st.table(iid)
             year = _feature_year(tab) if tab is not None else None
             if year is None:
                 continue
@@ -173,7 +175,7 @@ def _centroid_km(code: str) -> pd.Series | None:
     return pts.distance(here) / 1000.0
 
 
-def suggest(kunta: object, k: int = DEFAULT_K, *, store: compare.StoreLike = None,
+def suggest(kunta: object, k: int = DEFAULT_K, *, store: StoreLike = None,
             use_distance: bool = False, exclude: Iterable[object] = ()) -> PeerSuggestion:
     """The ``k`` municipalities whose standardised structural profile is closest to
     ``kunta``'s (never ``kunta`` itself, nor any in ``exclude``)."""
@@ -286,7 +288,7 @@ def parse_list(given: str | Sequence[object] | None) -> list[object]:
 
 
 def resolve_peers(kunta: object, given: str | Sequence[object] | None = None, *,
-                  k: int = DEFAULT_K, store: compare.StoreLike = None,
+                  k: int = DEFAULT_K, store: StoreLike = None,
                   use_distance: bool = False, field_name: str = "verrokit") -> PeerSelection:
     """The peers of ``kunta``: the ``given`` names/codes validated (method "params"), or, when
     none are given, ``k`` suggested ones (method "suggested").

@@ -23,6 +23,7 @@ from __future__ import annotations
 import json
 import os
 import tempfile
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -31,6 +32,7 @@ import pandas as pd
 
 from uso_lib import config, plausible
 from uso_lib.errors import DataError, NoData, OutputError
+from uso_lib.store.index import StoreIndex, Table
 
 COLUMNS = ["indicator", "kunta", "year", "category", "value", "status", "source", "table",
            "vintage", "origin", "retrieved"]
@@ -144,7 +146,7 @@ class Store:
         self.local_dir = Path(local_dir or (config.data_dir() / "store"))
         self.warnings: list[str] = []
         self._frame: pd.DataFrame | None = None
-        self._by_indicator: dict[str, pd.DataFrame] | None = None
+        self._index: StoreIndex | None = None
 
     # -- loading ------------------------------------------------------------------------
     def snapshot_files(self) -> list[Path]:
@@ -208,28 +210,43 @@ class Store:
     def frame(self) -> pd.DataFrame:
         if self._frame is None:
             self._frame = self._load()
-            self._by_indicator = None
+            self._index = None
         return self._frame
 
     def reload(self) -> None:
         self._frame = None
-        self._by_indicator = None
+        self._index = None
+
+    # -- the index ----------------------------------------------------------------------
+    @property
+    def index(self) -> StoreIndex:
+        """The rows arranged for reading (:class:`StoreIndex`), built once per loaded frame:
+        a report asks for dozens of indicators, and filtering 600 000 rows for each would
+        dominate its run time. A new object after :meth:`reload`."""
+        frame = self.frame
+        if self._index is None or self._index.frame is not frame:
+            self._index = StoreIndex(frame)
+        return self._index
+
+    def table(self, indicator: str, category: str = "") -> Table | None:
+        """The country-wide year x municipality :class:`Table` of one indicator (one
+        category; built once), or None when the store has no such rows."""
+        return self.index.table(indicator, category)
+
+    def select(self, indicator: str, codes: Iterable[str], years: Iterable[int] | None = None,
+               category: str | None = "") -> pd.DataFrame:
+        """The store rows of ``codes`` (in the store's order), of ``years`` when given and
+        of ``category`` (None: every category): the rows behind a chart or table."""
+        got = self.index.row_index(indicator)
+        return self.rows(indicator) if got is None else got.select(codes, years, category)
 
     # -- queries ------------------------------------------------------------------------
     def indicators(self) -> list[str]:
-        return sorted(self._groups())
-
-    def _groups(self) -> dict[str, pd.DataFrame]:
-        """Rows split by indicator once: a report asks for dozens of indicators, and
-        filtering 600 000 rows for each would dominate its run time."""
-        if getattr(self, "_by_indicator", None) is None:
-            df = self.frame
-            self._by_indicator = {str(k): g for k, g in df.groupby("indicator", sort=False)}
-        return self._by_indicator
+        return self.index.indicators()
 
     def rows(self, indicator: str) -> pd.DataFrame:
-        got = self._groups().get(indicator)
-        return got if got is not None else self.frame.iloc[0:0]
+        """Every row of one indicator (empty when it has none)."""
+        return self.index.rows(indicator)
 
     def years(self, indicator: str, category: str = "") -> list[int]:
         df = self.rows(indicator)
@@ -325,3 +342,13 @@ def default_store(source: str = "local") -> Store:
     if source not in _DEFAULT:
         _DEFAULT[source] = Store(source)
     return _DEFAULT[source]
+
+
+StoreLike = Store | str | None
+
+
+def get_store(store: StoreLike = None) -> Store:
+    """A Store, or the process-wide one for ``"local"``/``"snapshot"``/None."""
+    if isinstance(store, Store):
+        return store
+    return default_store(store or "local")
