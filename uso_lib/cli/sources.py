@@ -112,14 +112,19 @@ def _status(row: SourceRow) -> None:
         row.status = OK
 
 
-def _failure(row: SourceRow, exc: SourceError, client: HttpClient) -> None:
+def _failure(row: SourceRow, exc: SourceError, client: HttpClient,
+             down_hosts: dict[str, str]) -> None:
     """Unreachable when the service could not be asked (and nothing was cached), else the
-    answer could not be used for this entry."""
+    answer could not be used for this entry. ``down_hosts`` (host -> why) carries the first
+    client's reason to the other client on the same host, so every row says it alike."""
     if client.deadline.what == CACHE_ONLY:
         row.status = NOT_CACHED
         row.reason = "no cached metadata: run `uso data sources` online once"
         return
-    down = client.unreachable or client.deadline.down.get(urlsplit(client.base_url).netloc)
+    host = urlsplit(client.base_url).netloc
+    if client.unreachable:
+        down_hosts.setdefault(host, str(client.unreachable))
+    down = down_hosts.get(host)
     transport = down or "no cached copy to fall back on" in exc.message
     row.status = UNREACHABLE if transport else UNRESOLVED
     row.reason = (down or exc.message) if transport else exc.message
@@ -151,7 +156,8 @@ def _client(name: str, url_variable: str, cache: HttpCache, deadline: Deadline, 
                       backoff=0.5, max_backoff=5.0, deadline=deadline)
 
 
-def _pxweb_rows(px: pxweb.PxWeb, inds: list[Indicator], st) -> list[SourceRow]:
+def _pxweb_rows(px: pxweb.PxWeb, inds: list[Indicator], st,
+                down_hosts: dict[str, str]) -> list[SourceRow]:
     out: list[SourceRow] = []
     origins: dict[tuple[str, str], str | None] = {}
     for group in pxweb.group_indicators(inds):
@@ -165,7 +171,7 @@ def _pxweb_rows(px: pxweb.PxWeb, inds: list[Indicator], st) -> list[SourceRow]:
             meta = px.metadata(group.database, group.table)
         except SourceError as exc:
             for r in rows.values():
-                _failure(r, exc, px.client)
+                _failure(r, exc, px.client, down_hosts)
             out += rows.values()
             continue
         origin = asked.text() or origins.get((group.database, group.table))
@@ -197,7 +203,8 @@ def _pxweb_rows(px: pxweb.PxWeb, inds: list[Indicator], st) -> list[SourceRow]:
     return out
 
 
-def _sotkanet_rows(sk: sotkanet.Sotkanet, inds: list[Indicator], st) -> list[SourceRow]:
+def _sotkanet_rows(sk: sotkanet.Sotkanet, inds: list[Indicator], st,
+                   down_hosts: dict[str, str]) -> list[SourceRow]:
     out: list[SourceRow] = []
     for ind in inds:
         sid = ind.live.indicator
@@ -208,7 +215,7 @@ def _sotkanet_rows(sk: sotkanet.Sotkanet, inds: list[Indicator], st) -> list[Sou
         try:
             years = sotkanet.years_of(sk.indicator(sid))
         except SourceError as exc:
-            _failure(r, exc, sk.client)
+            _failure(r, exc, sk.client, down_hosts)
             out.append(r)
             continue
         r.metadata = asked.text()
@@ -240,9 +247,11 @@ def check(indicator_ids: list[str] | None = None, *, fresh: bool = False,
     sk = sotkanet.Sotkanet.create(_client("Sotkanet", "USO_SOTKANET_URL", cache, deadline,
                                           fresh=fresh, connect_timeout=connect_timeout))
     try:
+        down: dict[str, str] = {}
         by_id = {r.indicator: r for r in
-                 _pxweb_rows(px, [i for i in live if i.live.source == "pxweb"], st)
-                 + _sotkanet_rows(sk, [i for i in live if i.live.source == "sotkanet"], st)}
+                 _pxweb_rows(px, [i for i in live if i.live.source == "pxweb"], st, down)
+                 + _sotkanet_rows(sk, [i for i in live if i.live.source == "sotkanet"], st,
+                                  down)}
     finally:
         px.client.session.close()
         sk.client.session.close()
