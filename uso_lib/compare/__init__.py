@@ -42,73 +42,61 @@ robust SD and quintile cuts, :func:`year_stats`) is memoised on the index's obje
 from __future__ import annotations
 
 import math
-import weakref
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
 from uso_lib import catalog as catalog_mod
 from uso_lib import regions
+from uso_lib.compare.results import (
+    ASSESSMENT_FI,
+    RELATIVE_INDEX_LABEL,
+    Change,
+    Comparison,
+    GroupChange,
+    GroupStats,
+    source_text,
+)
+from uso_lib.compare.stats import (
+    THRESHOLD_SD,
+    YearStats,
+    assess,
+    finite,
+    percentile,
+    quintile_cuts,
+    quintiles,
+    rank_text,
+    ranks,
+    robust_sd,
+    score,
+    year_percentile,
+    year_quintile,
+    year_stats,
+)
 from uso_lib.errors import NoData, UsoError
 from uso_lib.store import Store, StoreLike, get_store
 from uso_lib.store.index import MemberValues, StoreIndex, Table, YearValues
 
-THRESHOLD_SD = 0.25
 DEFAULT_SPAN = 5  # years of the default change period
-
-ASSESSMENT_FI = {
-    "better": "parempi", "worse": "heikompi", "same": "samaa tasoa",
-    "higher": "korkeampi", "lower": "matalampi",
-}
 GROUP_ORDER = ("peers", "network", "maakunta", "kuntaryhmitys", "country")
-RELATIVE_INDEX_LABEL = "indeksi, mediaanikunta = 100 (vain järjestys)"
 RANK_BASIS = {
     "higher_better": "suurin arvo = 1 (suurempi on parempi)",
     "lower_better": "pienin arvo = 1 (pienempi on parempi)",
     "neutral": "suurin arvo = 1 (ei arvotusta)",
 }
-
-
-# -- the store's index, and statistics of one indicator-year memoised on it ---------------------
-@dataclass(frozen=True)
-class YearStats:
-    """What the country's values of one indicator-year give every comparison of that year: the
-    robust SD the assessment is measured in and the quintile cut points."""
-
-    sd: float | None
-    cuts: np.ndarray
-
-
-_YEAR_STATS: weakref.WeakKeyDictionary[YearValues, YearStats] = weakref.WeakKeyDictionary()
-
-
-def year_stats(yv: YearValues) -> YearStats:
-    """The :class:`YearStats` of one indicator-year (memoised on the store index's year object,
-    so they go when the store reloads)."""
-    got = _YEAR_STATS.get(yv)
-    if got is None:
-        got = _YEAR_STATS[yv] = YearStats(robust_sd(yv.array), quintile_cuts(yv.array))
-    return got
-
-
-def year_percentile(yv: YearValues, value: float) -> float | None:
-    """:func:`percentile` of ``value`` among the year's municipalities (on the sorted values)."""
-    if not yv.array.size:
-        return None
-    below = np.searchsorted(yv.array, value, side="left")
-    equal = np.searchsorted(yv.array, value, side="right") - below
-    return 100.0 * (below + 0.5 * equal) / yv.array.size
-
-
-def year_quintile(yv: YearValues, value: float) -> int | None:
-    """The country quintile class of ``value`` in the year (see :func:`quintiles`)."""
-    cuts = year_stats(yv).cuts
-    if not cuts.size:
-        return None
-    return int(1 + np.searchsorted(cuts, value, side="left"))
+__all__ = [  # the engine, and the statistics and result types it is built on
+    "ASSESSMENT_FI", "DEFAULT_SPAN", "GROUP_ORDER", "OVERVIEW_COLUMNS", "RANK_BASIS",
+    "RELATIVE_INDEX_LABEL", "THRESHOLD_SD", "Change", "Comparison", "Group", "GroupChange",
+    "GroupStats", "IndicatorLike", "MemberValues", "Store", "StoreLike", "Table", "YearStats",
+    "YearValues", "assess", "cache_for", "change", "compare", "default_period", "finite",
+    "get_store", "group_stats", "groups_for", "indicator_def", "overview", "percentile",
+    "quintile_cuts", "quintiles", "rank_text", "ranking", "ranks", "resolve_codes",
+    "resolve_year", "robust_sd", "score", "series_frame", "source_text", "table", "weights",
+    "year_percentile", "year_quintile", "year_stats",
+]
 
 
 class _ReportView:
@@ -131,100 +119,6 @@ def cache_for(store: Store) -> _ReportView:
 def table(indicator: str, store: StoreLike = None, category: str = "") -> Table | None:
     """:meth:`uso_lib.store.Store.table` of a store or the process-wide one."""
     return get_store(store).table(indicator, category)
-
-
-# -- statistics on plain Series -----------------------------------------------------------
-def score(values: pd.Series, polarity: str) -> pd.Series:
-    """Values turned so that larger is better (neutral: larger ranks first)."""
-    return -values if polarity == "lower_better" else values
-
-
-def ranks(values: pd.Series, polarity: str) -> pd.Series:
-    """Rank 1 = best by polarity; ties share the best rank ("min"); missing stays NaN."""
-    return score(values, polarity).rank(ascending=False, method="min")
-
-
-def rank_text(rank: float | None, tied: bool) -> str:
-    if rank is None or (isinstance(rank, float) and math.isnan(rank)):
-        return "–"
-    return f"{int(rank)}=" if tied else str(int(rank))
-
-
-def percentile(values: pd.Series, value: float) -> float | None:
-    """Share (%) of ``values`` below ``value``, ties counted half: 50 = the median."""
-    v = values.dropna()
-    if v.empty or value is None or math.isnan(value):
-        return None
-    below = float((v < value).sum())
-    equal = float((v == value).sum())
-    return 100.0 * (below + 0.5 * equal) / len(v)
-
-
-def quintile_cuts(values: pd.Series | np.ndarray) -> np.ndarray:
-    """The 20/40/60/80 % quantiles of the values with data (Sotkanet-style class limits)."""
-    v = np.asarray(values, dtype=float)
-    v = v[~np.isnan(v)]
-    if v.size == 0:
-        return np.array([])
-    return np.quantile(v, [0.2, 0.4, 0.6, 0.8])
-
-
-def quintiles(values: pd.Series) -> pd.Series:
-    """Quintile class of every value: 1 = lowest fifth ... 5 = highest fifth (Sotkanet's
-    convention, not polarity-adjusted). A value equal to a cut point goes to the lower class, so
-    equal values share a class. Missing values stay missing (<NA>)."""
-    cuts = quintile_cuts(values)
-    out = pd.Series(pd.NA, index=values.index, dtype="Int64")
-    if cuts.size == 0:
-        return out
-    have = values.notna()
-    out[have] = 1 + np.searchsorted(cuts, values[have].to_numpy(dtype=float), side="left")
-    return out
-
-
-def robust_sd(values: np.ndarray | pd.Series) -> float | None:
-    """The spread the assessment is measured in: the interquartile range / 1.349, which
-    equals the SD for normally distributed values but is not inflated by Helsinki-size
-    outliers (municipal figures are heavily skewed). Falls back to the SD when half of the
-    values are equal (IQR 0); None for fewer than two values."""
-    a = np.asarray(values, dtype=float)
-    a = a[~np.isnan(a)]
-    if a.size < 2:
-        return None
-    q1, q3 = np.quantile(a, [0.25, 0.75])
-    iqr = float(q3 - q1)
-    return iqr / 1.349 if iqr > 0 else float(np.std(a, ddof=1))
-
-
-def finite(x: object) -> float | None:
-    """JSON-friendly float: None for missing (NaN, None, not a number)."""
-    if x is None:
-        return None
-    try:
-        v = float(x)  # type: ignore[arg-type]
-    except (TypeError, ValueError):
-        return None
-    return None if math.isnan(v) else v
-
-
-def assess(value: float | None, reference: float | None, sd: float | None,
-           polarity: str, threshold: float = THRESHOLD_SD) -> str | None:
-    """better / same / worse (or higher / same / lower for a neutral indicator), or None when
-    either figure is missing. See the module docstring for the threshold."""
-    value, reference, sd = finite(value), finite(reference), finite(sd)
-    if value is None or reference is None:
-        return None
-    diff = value - reference
-    if sd is None or sd == 0:
-        if diff == 0:
-            return "same"
-        sd = abs(diff) / (threshold * 2)  # no spread to judge by: only the direction counts
-    if abs(diff) < threshold * sd:
-        return "same"
-    if polarity == "neutral":
-        return "higher" if diff > 0 else "lower"
-    better = diff > 0 if polarity == "higher_better" else diff < 0
-    return "better" if better else "worse"
 
 
 # -- groups -------------------------------------------------------------------------------
@@ -270,127 +164,6 @@ def groups_for(kunta: object, peers: Iterable[object] | None = None,
                                                             m.kuntaryhmitys_code))))
         out.append(Group("country", "Koko maa", tuple(reg.codes())))
     return out
-
-
-# -- results --------------------------------------------------------------------------------
-@dataclass
-class GroupStats:
-    key: str
-    label: str
-    members: list[str]
-    n_members: int
-    n_with_data: int
-    missing: list[str]  # members without a value that year
-    mean: float | None
-    median: float | None
-    weighted_mean: float | None = None  # population-weighted, rates only
-    weighted_by: str | None = None  # e.g. "vaesto 2021"
-    includes_self: bool = False
-    rank: int | None = None  # of the municipality among members + itself
-    rank_text: str = "–"
-    n_ranked: int = 0
-    difference: float | None = None  # value - mean
-    difference_sd: float | None = None  # (value - mean) / country SD
-    assessment: str | None = None  # better/same/worse, higher/same/lower
-
-    @property
-    def assessment_fi(self) -> str | None:
-        return ASSESSMENT_FI.get(self.assessment or "")
-
-    def to_dict(self) -> dict:
-        d = asdict(self)
-        d["assessment_fi"] = self.assessment_fi
-        return d
-
-
-@dataclass
-class GroupChange:
-    n: int  # members with data at both ends
-    mean_absolute: float | None
-    mean_pct: float | None
-
-
-@dataclass
-class Change:
-    start: int
-    end: int
-    start_value: float | None
-    end_value: float | None
-    absolute: float | None
-    pct: float | None
-    groups: dict[str, GroupChange] = field(default_factory=dict)
-
-    def to_dict(self) -> dict:
-        return asdict(self)
-
-
-@dataclass
-class Comparison:
-    indicator: str
-    label: str
-    unit: str
-    decimals: int
-    polarity: str
-    kind: str
-    relative_index: bool
-    kunta: str
-    name: str
-    year: int | None
-    category: str
-    value: float | None
-    status: str
-    source: str
-    table: str
-    vintage: str
-    origin: str
-    country_value: float | None  # the publisher's whole-country figure (SSS), if any
-    country_sd: float | None
-    percentile: float | None
-    quintile: int | None
-    rank_basis: str
-    groups: dict[str, GroupStats]
-    change: Change | None = None
-    notes: list[str] = field(default_factory=list)
-
-    @property
-    def missing(self) -> bool:
-        return self.value is None
-
-    @property
-    def assessment(self) -> str | None:
-        """Against the peers (else the network, else the country)."""
-        for key in ("peers", "network", "country"):
-            if key in self.groups:
-                return self.groups[key].assessment
-        return None
-
-    @property
-    def source_text(self) -> str:
-        return source_text(self.source, self.table, self.year)
-
-    def group(self, key: str) -> GroupStats | None:
-        return self.groups.get(key)
-
-    def to_dict(self) -> dict:
-        d = {k: v for k, v in asdict(self).items() if k not in ("groups", "change")}
-        d["groups"] = {k: g.to_dict() for k, g in self.groups.items()}
-        d["change"] = self.change.to_dict() if self.change else None
-        d["assessment"] = self.assessment
-        d["assessment_fi"] = ASSESSMENT_FI.get(self.assessment or "")
-        d["source_text"] = self.source_text
-        if self.relative_index:
-            d["relative_index_label"] = RELATIVE_INDEX_LABEL
-        return d
-
-
-def source_text(source: str, table_id: str, year: int | None) -> str:
-    """"Tilastokeskus, StatFin 11re, 2021": publisher, table (when not already named), year."""
-    parts = [source] if source else []
-    if table_id and table_id not in source and table_id.split()[-1] not in source:
-        parts.append(table_id)
-    if year is not None:
-        parts.append(str(year))
-    return ", ".join(parts)
 
 
 # -- the engine -------------------------------------------------------------------------------

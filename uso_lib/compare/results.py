@@ -1,0 +1,132 @@
+"""What a comparison returns: one group's statistics, a change over a period, the comparison of
+one indicator, and the source line of a figure."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+ASSESSMENT_FI = {
+    "better": "parempi", "worse": "heikompi", "same": "samaa tasoa",
+    "higher": "korkeampi", "lower": "matalampi",
+}
+RELATIVE_INDEX_LABEL = "indeksi, mediaanikunta = 100 (vain järjestys)"
+
+
+@dataclass
+class GroupStats:
+    key: str
+    label: str
+    members: list[str]
+    n_members: int
+    n_with_data: int
+    missing: list[str]  # members without a value that year
+    mean: float | None
+    median: float | None
+    weighted_mean: float | None = None  # population-weighted, rates only
+    weighted_by: str | None = None  # e.g. "vaesto 2021"
+    includes_self: bool = False
+    rank: int | None = None  # of the municipality among members + itself
+    rank_text: str = "–"
+    n_ranked: int = 0
+    difference: float | None = None  # value - mean
+    difference_sd: float | None = None  # (value - mean) / country SD
+    assessment: str | None = None  # better/same/worse, higher/same/lower
+
+    @property
+    def assessment_fi(self) -> str | None:
+        return ASSESSMENT_FI.get(self.assessment or "")
+
+    def to_dict(self) -> dict:
+        d = asdict(self)
+        d["assessment_fi"] = self.assessment_fi
+        return d
+
+
+@dataclass
+class GroupChange:
+    n: int  # members with data at both ends
+    mean_absolute: float | None
+    mean_pct: float | None
+
+
+@dataclass
+class Change:
+    start: int
+    end: int
+    start_value: float | None
+    end_value: float | None
+    absolute: float | None
+    pct: float | None
+    groups: dict[str, GroupChange] = field(default_factory=dict)
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass
+class Comparison:
+    indicator: str
+    label: str
+    unit: str
+    decimals: int
+    polarity: str
+    kind: str
+    relative_index: bool
+    kunta: str
+    name: str
+    year: int | None
+    category: str
+    value: float | None
+    status: str
+    source: str
+    table: str
+    vintage: str
+    origin: str
+    country_value: float | None  # the publisher's whole-country figure (SSS), if any
+    country_sd: float | None
+    percentile: float | None
+    quintile: int | None
+    rank_basis: str
+    groups: dict[str, GroupStats]
+    change: Change | None = None
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def missing(self) -> bool:
+        return self.value is None
+
+    @property
+    def assessment(self) -> str | None:
+        """Against the peers (else the network, else the country)."""
+        for key in ("peers", "network", "country"):
+            if key in self.groups:
+                return self.groups[key].assessment
+        return None
+
+    @property
+    def source_text(self) -> str:
+        return source_text(self.source, self.table, self.year)
+
+    def group(self, key: str) -> GroupStats | None:
+        return self.groups.get(key)
+
+    def to_dict(self) -> dict:
+        d = {k: v for k, v in asdict(self).items() if k not in ("groups", "change")}
+        d["groups"] = {k: g.to_dict() for k, g in self.groups.items()}
+        d["change"] = self.change.to_dict() if self.change else None
+        d["assessment"] = self.assessment
+        d["assessment_fi"] = ASSESSMENT_FI.get(self.assessment or "")
+        d["source_text"] = self.source_text
+        if self.relative_index:
+            d["relative_index_label"] = RELATIVE_INDEX_LABEL
+        return d
+
+
+def source_text(source: str, table_id: str, year: int | None) -> str:
+    """"Tilastokeskus, StatFin 11re, 2021": publisher, table (when not already named), year."""
+    parts = [source] if source else []
+    if table_id and table_id not in source and table_id.split()[-1] not in source:
+        parts.append(table_id)
+    if year is not None:
+        parts.append(str(year))
+    return ", ".join(parts)
