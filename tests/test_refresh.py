@@ -9,6 +9,7 @@ The local server answers PxWeb with the real recorded 11re response (Espoo 32571
 from __future__ import annotations
 
 import json
+import re
 
 import httpfake
 import pandas as pd
@@ -58,7 +59,7 @@ def server(raw_dir, monkeypatch):
         srv.route("GET", "/rest/1.1/json", httpfake.Reply(json=data))
         monkeypatch.setenv("USO_PXWEB_URL", srv.url + BASE)
         monkeypatch.setenv("USO_SOTKANET_URL", srv.url + "/rest/1.1")
-        srv.doc = doc
+        srv.doc, srv.sotka_rows = doc, data
         yield srv
 
 
@@ -158,3 +159,78 @@ def test_unknown_indicator_is_a_clear_error(cat, monkeypatch, capsys):
     assert main(["data", "refresh", "--indicators", "vaestoo"]) == 2
     err = capsys.readouterr().err
     assert "Unknown indicator: 'vaestoo'" in err and "vaesto" in err
+
+
+# -- a misbehaving server cannot hold a refresh (#16) ----------------------------------------
+# Small deadlines through the environment and --timeout; nothing here measures time: the
+# refresh must return, say what failed and why, and keep the store (pytest-timeout guards it).
+
+def test_trickling_server_ends_the_refresh_with_failure_and_store_kept(cat, monkeypatch,
+                                                                       capsys):
+    monkeypatch.setenv("USO_HTTP_TIMEOUT", "1")
+    monkeypatch.setenv("USO_HTTP_BUDGET", "1,5")
+    monkeypatch.setattr(catalog, "catalog", lambda: cat)
+    store_dir = config.data_dir() / "store"
+    store_dir.mkdir(parents=True)
+    (store_dir / "keep.parquet").write_bytes(b"previous refresh")
+    with httpfake.FakeServer() as srv:
+        # every answer a byte every half second: each would take minutes to arrive
+        for method, path in (("GET", BASE + "/"), ("GET", TABLE), ("POST", TABLE),
+                             ("GET", "/rest/1.1/regions"), ("GET", "/rest/1.1/indicators/127"),
+                             ("GET", "/rest/1.1/json")):
+            srv.route(method, path, httpfake.Reply(json={"x": 1}, trickle=0.5))
+        monkeypatch.setenv("USO_PXWEB_URL", srv.url + BASE)
+        monkeypatch.setenv("USO_SOTKANET_URL", srv.url + "/rest/1.1")
+        rc = main(["data", "refresh"])
+        sent = len(srv.requests)
+    out, err = capsys.readouterr()
+    assert rc == 3 and "Traceback" not in err
+    assert "Every source failed" in out and "the local store is unchanged" in out
+    assert re.search(r"no complete answer from 127\.0\.0\.1:\d+ within 1 s", out), out
+    assert "could not be reached earlier in this run" in out  # the host was given up
+    assert sent <= 3  # one slow request (and its retry) for the run, not one per indicator
+    assert [p.name for p in store_dir.iterdir()] == ["keep.parquet"]
+
+
+def test_refresh_time_limit_stops_cleanly_and_falls_back_to_the_cache(server, cat, monkeypatch,
+                                                                       capsys):
+    refresh.refresh(cat=cat, **FAST)  # yesterday's answers, cached
+    monkeypatch.setattr(catalog, "catalog", lambda: cat)
+    monkeypatch.setenv("USO_HTTP_TIMEOUT", "30")
+    server.route("GET", "/rest/1.1/json", httpfake.Reply(json=[], hang=60))  # never answers
+    rc = main(["data", "refresh", "--fresh", "--timeout", "3", "--json"])
+    doc = json.loads(capsys.readouterr().out)
+    assert rc == 0 and doc["timed_out"] == "the refresh's time limit (3 s)"
+    by = {r["indicator"]: r for r in doc["results"]}
+    assert by["vaesto"]["origin"] == "live"  # asked and answered before the limit
+    sk = by["vaesto_sotkanet"]
+    assert sk["origin"] == "cached" and sk["years"] == [2009]
+    assert any("not tried again: the refresh's time limit (3 s) ran out" in n
+               and "used the cached answer" in n for n in sk["notes"]), sk["notes"]
+    assert any("ran out" in w and "uso data refresh --timeout SECONDS" in w
+               for w in doc["warnings"])
+    iso = Store("local").get("vaesto_sotkanet", "151", 2009)
+    assert iso.value == 2406.0 and iso.origin == "cached"
+
+
+def test_broken_answer_fails_with_the_fresh_hint_and_is_asked_again(server, cat, monkeypatch,
+                                                                    capsys):
+    monkeypatch.setattr(catalog, "catalog", lambda: cat)
+    good = server.calls  # keep the route's real answer to restore it
+    server.route("GET", "/rest/1.1/json", httpfake.Reply(body="<html>Huoltokatko</html>"))
+    assert main(["data", "refresh", "--indicators", "vaesto_sotkanet"]) == 3
+    out = capsys.readouterr().out
+    assert "not valid JSON" in out and "Huoltokatko" in out
+    assert "uso data refresh --fresh" in out
+    assert not (config.data_dir() / "store" / "live-vaesto_sotkanet.parquet").exists()
+    server.route("GET", "/rest/1.1/json", httpfake.Reply(json=server.sotka_rows))
+    assert main(["data", "refresh", "--indicators", "vaesto_sotkanet"]) == 0
+    assert "1 of 1 indicator(s) refreshed" in capsys.readouterr().out
+    assert len(good("GET", "/rest/1.1/json")) == 2  # the rerun asked the service again
+
+
+def test_timeout_flag_must_be_a_positive_number(capsys):
+    with pytest.raises(SystemExit) as exc:
+        main(["data", "refresh", "--timeout", "-5"])
+    assert exc.value.code == 2
+    assert "'-5' is not a positive number of seconds" in capsys.readouterr().err

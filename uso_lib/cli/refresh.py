@@ -9,6 +9,7 @@ registers any, so the extensions are in place when the ``data`` parser is built.
 from __future__ import annotations
 
 import argparse
+import re
 from pathlib import Path
 
 from uso_lib.cli import data as data_cli
@@ -23,7 +24,9 @@ def _add_commands(dsub: argparse._SubParsersAction) -> None:
         description="Fetch every catalogue indicator that has a live source, for all "
                     "municipalities at once (one query per table), into the local store "
                     "(USO_DATA_DIR). Answers are cached (USO_CACHE_DIR); when a service fails, "
-                    "the cached answer is used and the summary says so.")
+                    "the cached answer is used and the summary says so. Every request and the "
+                    "whole refresh are bounded in time (USO_HTTP_TIMEOUT, USO_HTTP_BUDGET, "
+                    "--timeout) and answers in size (USO_HTTP_MAX_MB).")
     r.add_argument("--indicators", metavar="ID,...",
                    help="comma-separated indicator ids (default: every live indicator)")
     r.add_argument("--dry-run", action="store_true",
@@ -31,6 +34,9 @@ def _add_commands(dsub: argparse._SubParsersAction) -> None:
                         "(reads table metadata and limits)")
     r.add_argument("--fresh", action="store_true",
                    help="ask the services even when the cache holds a recent answer")
+    r.add_argument("--timeout", type=_seconds, metavar="SECONDS",
+                   help="send no request after this many seconds and keep what was fetched "
+                        "(default: USO_REFRESH_TIMEOUT, else 120 s per table)")
     r.add_argument("--json", action="store_true", help="print JSON")
     r.set_defaults(func=cmd_refresh)
 
@@ -56,6 +62,18 @@ def _add_commands(dsub: argparse._SubParsersAction) -> None:
     t.set_defaults(func=cmd_template)
 
 
+def _seconds(text: str) -> float:
+    import math
+
+    try:
+        value = float(text.replace(",", "."))
+    except ValueError:
+        value = math.nan
+    if not (math.isfinite(value) and value > 0):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a positive number of seconds")
+    return value
+
+
 def _ids(text: str | None) -> list[str] | None:
     if not text:
         return None
@@ -73,7 +91,7 @@ def cmd_refresh(args: argparse.Namespace) -> int:
 
     ids = _ids(args.indicators)
     if args.dry_run:
-        planned, skipped = refresh.plan(ids)
+        planned, skipped = refresh.plan(ids, timeout=args.timeout)
         if args.json:
             print_json({"requests": [p.__dict__ for p in planned],
                         "skipped": [{"indicator": i, "reason": w} for i, w in skipped]})
@@ -88,7 +106,8 @@ def cmd_refresh(args: argparse.Namespace) -> int:
         print(f"\n{len(planned)} data request(s) planned; nothing was sent (dry run).")
         return 0
 
-    report = refresh.refresh(ids, fresh=args.fresh, progress=None if args.json else
+    report = refresh.refresh(ids, fresh=args.fresh, timeout=args.timeout,
+                             progress=None if args.json else
                              (lambda m: print(f"  {m}", flush=True)))
     if args.json:
         print_json({
@@ -97,7 +116,7 @@ def cmd_refresh(args: argparse.Namespace) -> int:
                          "notes": r.notes, "error": r.error} for r in report.results],
             "skipped": [{"indicator": i, "reason": w} for i, w in report.skipped],
             "written": [str(p) for p in report.written], "warnings": report.warnings,
-            "calls": report.calls})
+            "calls": report.calls, "timed_out": report.timed_out})
         return 3 if report.all_failed else 0
     print_table([(r.indicator, r.source, _span(r.years), r.rows, r.origin, r.calls)
                  for r in report.results],
@@ -113,18 +132,28 @@ def cmd_refresh(args: argparse.Namespace) -> int:
             shown.add(w)
             print(f"note: {w}")
     failures: dict[tuple[str, str], list[str]] = {}
+    hints: dict[tuple[str, str], str] = {}
     for r in report.failed:  # one line per table and cause, not per indicator
-        failures.setdefault((r.source, (r.error or "").splitlines()[0]), []).append(r.indicator)
+        first, _, rest = (r.error or "").partition("\n")
+        failures.setdefault((r.source, first), []).append(r.indicator)
+        # what to do about it (time limits, --fresh), without the URL the line already implies
+        hints.setdefault((r.source, first), re.sub(r"^URL: \S+\.? ", "", rest.strip()))
     for (source, error), ids in failures.items():
         shown_ids = ", ".join(ids[:3]) + (f" and {len(ids) - 3} more" if len(ids) > 3 else "")
         print(f"failed {source} ({shown_ids}): {error}")
+        hint = hints[(source, error)]
+        if hint and hint not in shown:  # said once, under the first failure it concerns
+            shown.add(hint)
+            print(f"  {hint}")
     for ind, why in report.skipped:
         print(f"skipped {ind}: {why}")
     calls = sum(report.calls.values())
     if not report.results:
         print("\nNothing to refresh: no chosen indicator has a live source.")
     elif report.all_failed:
-        print(f"\nEvery source failed ({calls} request(s) made); the local store is unchanged.")
+        print(f"\nEvery source failed ({calls} request(s) made"
+              + (f"; {report.timed_out} ran out" if report.timed_out else "")
+              + "); the local store is unchanged.")
     else:
         ok = len(report.results) - len(report.failed)
         print(f"\n{ok} of {len(report.results)} indicator(s) refreshed with {calls} request(s) "

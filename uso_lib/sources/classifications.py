@@ -3,7 +3,9 @@ services county each municipality belonged to in a given year.
 
 Peer groups and regional averages must use the key of the data's year (municipalities change
 region: Kuhmoinen, Joroinen, Heinola and Iitti did in 2021). The service publishes one
-correspondence table per pair and year, ``kunta_1_YYYY0101#maakunta_1_YYYY0101``.
+correspondence table per pair and year, ``kunta_1_YYYY0101#maakunta_1_YYYY0101``. An answer
+that cannot be used is forgotten by the HTTP cache (:meth:`HttpClient.discard`), so the next call
+asks the service again.
 """
 
 from __future__ import annotations
@@ -48,21 +50,29 @@ def correspondence(target: str, year: int, *, source: str = "kunta", lang: str =
     """Rows ``source_code, source_name, target_code, target_name`` for one year."""
     client = client or HttpClient("Classification service", config.url("USO_CLASSIFICATION_URL"))
     what = f"classification {classification_id(source, year)} -> {classification_id(target, year)}"
-    doc = client.get(maps_path(source, target, year),
-                     params={"content": "data", "meta": "min", "lang": lang}, what=what).json()
+    fetched = client.get(maps_path(source, target, year),
+                         params={"content": "data", "meta": "min", "lang": lang}, what=what)
+    doc = fetched.json()
     if not isinstance(doc, list) or not doc:
         raise SourceError(f"{what}: expected a non-empty list of pairs.",
-                          hint=f"Is there a {target} classification for 1.1.{year}?")
+                          hint=f"Is there a {target} classification for 1.1.{year}? "
+                               + client.discard(fetched))
     rows = []
     for pair in doc:
-        s, t = _code(pair, "source"), _code(pair, "target")
+        s, t = (_code(pair, "source"), _code(pair, "target")) if isinstance(pair, dict) else (
+            None, None)
         if s is None or t is None:
-            raise SourceError(f"{what}: a pair lacks its codes: {str(pair)[:120]}")
+            raise SourceError(f"{what}: a pair lacks its codes: {str(pair)[:120]}",
+                              hint=client.discard(fetched))
         rows.append({"source_code": s, "source_name": _name(pair.get("sourceItem") or {}, lang),
                      "target_code": t, "target_name": _name(pair.get("targetItem") or {}, lang)})
     df = pd.DataFrame(rows)
     if source == "kunta":
         df["source_code"] = df["source_code"].str.zfill(3)
+        dup = sorted(set(df.loc[df["source_code"].duplicated(), "source_code"]))
+        if dup:  # a municipality belongs to one area of each level
+            raise SourceError(f"{what}: municipalities {dup[:10]} are in two {target} areas.",
+                              hint=client.discard(fetched))
     return df.sort_values("source_code").reset_index(drop=True)
 
 

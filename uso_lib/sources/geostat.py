@@ -3,7 +3,8 @@
 Maps must use the layer of the same year as the data's regional division (a 2023 figure on a
 2026 map would lose Pertunmaa), so the year is a required argument. The layer is asked for in
 its native ETRS-TM35FIN (EPSG:3067), the projection Finnish maps are drawn in, and municipality
-codes are kept as three-character strings.
+codes are kept as three-character strings. An answer that cannot be used is forgotten by the
+HTTP cache (:meth:`HttpClient.discard`), so the next call asks the service again.
 """
 
 from __future__ import annotations
@@ -43,19 +44,22 @@ def polygons(year: int, *, level: str = "kunta", scale: str = "4500k",
     client = client or HttpClient("geo.stat.fi WFS", config.url("USO_GEOSTAT_URL"))
     layer = layer_name(year, level=level, scale=scale)
     what = f"WFS layer {layer}"
-    doc = client.get("", params=params(year, level=level, scale=scale), what=what).json()
+    fetched = client.get("", params=params(year, level=level, scale=scale), what=what)
+    doc = fetched.json()
     feats = doc.get("features") if isinstance(doc, dict) else None
     if not feats:
         raise SourceError(f"{what}: no features (is there a layer for {year}?).",
                           hint="Layers exist per year, e.g. kunta4500k_2023; see the WFS "
-                               "GetCapabilities document.")
+                               "GetCapabilities document. " + client.discard(fetched))
     try:
         gdf = gpd.GeoDataFrame.from_features(feats, crs=CRS)
     except Exception as exc:  # shapely/geopandas raise several types on bad geometry
-        raise SourceError(f"{what}: unreadable features ({exc}).") from exc
+        raise SourceError(f"{what}: unreadable features ({exc}).",
+                          hint=client.discard(fetched)) from exc
     if level not in gdf.columns:
         raise SourceError(f"{what}: features lack the '{level}' code property "
-                          f"(found {sorted(c for c in gdf.columns if c != 'geometry')}).")
+                          f"(found {sorted(c for c in gdf.columns if c != 'geometry')}).",
+                          hint=client.discard(fetched))
     width = 3 if level == "kunta" else 2
     codes = gdf[level].astype(str).str.strip()
     gdf["code"] = codes.where(~codes.str.isdigit(), codes.str.zfill(width))

@@ -57,6 +57,7 @@ MAX_RETRY_AFTER = 300.0  # never wait longer than this on one Retry-After
 CHUNK = 64 * 1024
 ERROR_BODY = 64 * 1024  # bytes of an error answer kept for its message
 NOTIFY_AFTER = 1.0  # shorter waits are routine and not shown
+MIN_ATTEMPT = 0.1  # seconds; a retry with less time left than this is not sent
 RETRY_HINT = ("The answer was not kept in the HTTP cache, so the next `uso data refresh` asks "
               "the service again (`uso data refresh --fresh` asks again for every cached "
               "answer).")
@@ -77,7 +78,7 @@ class Deadline:
                  hint: str = "", clock: Callable[[], float] = time.monotonic) -> None:
         self.seconds, self.what, self.hint, self.clock = seconds, what, hint, clock
         self.start = clock()
-        self.down: dict[str, str] = {}  # host -> why it is skipped for the rest of the run
+        self.down: dict[str, _Failure] = {}  # host -> why it is skipped for the rest of the run
 
     def remaining(self) -> float:
         if self.seconds is None:
@@ -339,17 +340,19 @@ class HttpClient:
         return (self.deadline.hint if limit == self.deadline.describe() and self.deadline.hint
                 else NETWORK_HINT + SLOW_HINT)
 
-    def _mark_down(self, host: str, why: str) -> None:
-        self.unreachable = why
+    def _mark_down(self, host: str, why: _Failure) -> None:
+        self.unreachable = why.text
         self.deadline.down[host] = why
 
     def _send(self, prepared: requests.PreparedRequest, what: str,
               key: str | None) -> Fetched | _Failure:
         """Send with retries within the time budget; a :class:`Fetched`, or why not."""
         host = urlsplit(prepared.url).netloc
-        down = self.unreachable or self.deadline.down.get(host)
-        if down:
-            return _Failure(f"{host} could not be reached earlier in this run ({down})")
+        down = self.deadline.down.get(host)
+        if down or self.unreachable:
+            return _Failure(f"{host} could not be reached earlier in this run "
+                            f"({down.text if down else self.unreachable})",
+                            down.hint if down else NETWORK_HINT)
         budget_end = self.clock() + self.budget
         attempt = 0
         while True:
@@ -398,12 +401,12 @@ class HttpClient:
             done = f"{error.text} after {tries} attempt{'s' if tries > 1 else ''}"
             if attempt >= retries:
                 if error.kind in ("connect", "timeout"):
-                    self._mark_down(host, error.text)
+                    self._mark_down(host, error)
                 return _Failure(done, error.hint)
             left, limit = self._left(budget_end)
-            if delay >= left:
+            if delay + MIN_ATTEMPT > left:  # no time for a real attempt after the wait
                 if error.kind == "timeout":
-                    self._mark_down(host, error.text)
+                    self._mark_down(host, error)
                 why = (f"the server asked to wait {asked:g} s (Retry-After), more than the "
                        f"{left:.0f} s left of {limit}" if asked is not None else
                        f"{limit} ran out")
