@@ -482,9 +482,12 @@ class HttpClient:
         length = (resp.headers.get("Content-Length") or "").strip()
         if resp.status_code < 400 and length.isdigit() and int(length) > limit:
             raise _TooLarge(int(length), announced=True)
+        # read1 (recent urllib3) returns what has arrived; read waits for a whole chunk, which
+        # the caller's time-out still bounds
+        read = getattr(resp.raw, "read1", None) or resp.raw.read
         body = bytearray()
         while not stop.is_set():
-            chunk = resp.raw.read1(CHUNK, decode_content=True)
+            chunk = read(CHUNK, decode_content=True)
             if not chunk:
                 break
             body += chunk
