@@ -103,3 +103,30 @@ def test_light_maps_form_with_local_ids(server):
     df = classifications.correspondence("maakunta", 2023,
                                         client=client(server, "/api/classifications/v2"))
     assert df[["source_code", "target_code"]].values.tolist() == [["178", "10"]]
+
+
+# -- an unusable answer is forgotten by the HTTP cache, so the next call asks again (#16) -----
+def test_wfs_answer_without_features_is_not_served_again_from_the_cache(server, juva_3067):
+    server.route("GET", "/geoserver/wfs",
+                 httpfake.Reply(json={"type": "FeatureCollection", "features": []}),
+                 httpfake.Reply(body=juva_3067.to_json()))
+    with pytest.raises(SourceError, match="no features") as err:
+        geostat.municipalities(2023, client=client(server, "/geoserver/wfs"))
+    assert "uso data refresh --fresh" in str(err.value)
+    gdf = geostat.municipalities(2023, client=client(server, "/geoserver/wfs"))
+    assert gdf["code"].tolist() == ["178"] and len(server.calls()) == 2
+
+
+def test_municipality_in_two_areas_is_refused_and_forgotten(server, key_2023):
+    path = ("/api/classifications/v2/correspondenceTables/"
+            "kunta_1_20230101%23maakunta_1_20230101/maps")
+    pairs = maps_answer(key_2023, "maakunta")
+    juva = next(p for p in pairs if p["sourceItem"]["code"] == "178")
+    twice = pairs + [{**juva, "targetItem": {"code": "09", "classificationItemNames": []}}]
+    server.route("GET", path, httpfake.Reply(json=twice), httpfake.Reply(json=pairs))
+    with pytest.raises(SourceError, match=r"municipalities \['178'\] are in two maakunta"):
+        classifications.correspondence("maakunta", 2023,
+                                       client=client(server, "/api/classifications/v2"))
+    df = classifications.correspondence("maakunta", 2023,
+                                        client=client(server, "/api/classifications/v2"))
+    assert len(df) == 309 and len(server.calls()) == 2  # asked again, not the cached answer
