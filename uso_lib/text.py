@@ -1,4 +1,7 @@
-"""Short Finnish highlight sentences (nostot) from the comparisons.
+"""The Finnish wording of the comparisons: the labels of their judgements and short highlight
+sentences (nostot). :mod:`uso_lib.compare` returns codes (``better``, ``lower_better``); the
+report and the command line say them in Finnish through this module (the report package
+imports it, so it cannot live there without an import cycle).
 
 Sentences keep the municipality's name in the nominative ("Juva menetti ...", "Juva erottuu
 ...") because Finnish place names inflect irregularly (Kuhmoinen : Kuhmoisten, Rautalampi :
@@ -17,9 +20,49 @@ from collections.abc import Iterable
 import pandas as pd
 
 from uso_lib import compare, fmt, regions
+from uso_lib.store import StoreLike, get_store
 
 POPULATION = "vaesto"
 PEERS_FI = "vertailukunnat"
+
+ASSESSMENT_FI = {
+    "better": "parempi", "worse": "heikompi", "same": "samaa tasoa",
+    "higher": "korkeampi", "lower": "matalampi",
+}
+RELATIVE_INDEX_LABEL = "indeksi, mediaanikunta = 100 (vain järjestys)"
+RANK_BASIS = {  # what rank 1 is, by the indicator's polarity
+    "higher_better": "suurin arvo = 1 (suurempi on parempi)",
+    "lower_better": "pienin arvo = 1 (pienempi on parempi)",
+    "neutral": "suurin arvo = 1 (ei arvotusta)",
+}
+
+
+def assessment_fi(assessment: str | None) -> str | None:
+    """"parempi", "samaa tasoa", ... for an assessment code (None without one)."""
+    return ASSESSMENT_FI.get(assessment or "")
+
+
+def with_labels(c: compare.Comparison) -> dict:
+    """:meth:`~uso_lib.compare.Comparison.to_dict` with the Finnish labels of its judgements
+    (``assessment_fi``, ``rank_basis``, ``relative_index_label``), for JSON output."""
+    d = c.to_dict()
+    for g in d["groups"].values():
+        g["assessment_fi"] = assessment_fi(g["assessment"])
+    d["rank_basis"] = RANK_BASIS[c.polarity]
+    d["assessment_fi"] = assessment_fi(c.assessment)
+    if c.relative_index:
+        d["relative_index_label"] = RELATIVE_INDEX_LABEL
+    return d
+
+
+def overview_labels(ov: pd.DataFrame) -> pd.DataFrame:
+    """:func:`~uso_lib.compare.overview` with the Finnish assessment (``assessment_fi``, after
+    ``assessment``) and, as the note of a relative index, what its figures mean."""
+    ov = ov.copy()
+    ov.insert(ov.columns.get_loc("assessment") + 1, "assessment_fi",
+              [assessment_fi(a) for a in ov["assessment"]])
+    ov.loc[ov["relative_index"].astype(bool), "note"] = RELATIVE_INDEX_LABEL
+    return ov
 
 
 def lower_first(label: str) -> str:
@@ -48,13 +91,12 @@ def _persons(n: float) -> str:
 
 
 def population_sentences(kunta: object, peers: Iterable[object] | None, *,
-                         year: int | None = None, store: compare.StoreLike = None,
+                         year: int | None = None, store: StoreLike = None,
                          span: int = compare.DEFAULT_SPAN) -> list[str]:
     """Population change over the period against the peers' average change, and the
     municipality's place among the peers by that change."""
     m = regions.lookup(kunta)
-    st = compare.get_store(store)
-    tab = compare.table(POPULATION, st)
+    tab = get_store(store).table(POPULATION)
     if tab is None:
         return []
     own = tab.values[m.code].dropna() if m.code in tab.values.columns else pd.Series()
@@ -161,7 +203,7 @@ def contrast_sentences(ov: pd.DataFrame, name: str, *, max_items: int = 3) -> li
 
 def highlights(kunta: object, peers: Iterable[object] | None,
                network: Iterable[object] | None = None, *, year: int | None = None,
-               store: compare.StoreLike = None, overview_df: pd.DataFrame | None = None,
+               store: StoreLike = None, overview_df: pd.DataFrame | None = None,
                max_items: int = 3) -> list[str]:
     """The report's Finnish highlights: population change against the peers, the place among
     the peers by it, and the indicators clearly better / worse than the peers. Pass the
@@ -190,11 +232,11 @@ def comparison_sentence(c: compare.Comparison, group: str = "peers") -> str:
         return text + "."
     who = "vertailukuntien" if group == "peers" else f"ryhmän {g.label}"
     if c.relative_index:
-        text += f"; {compare.RELATIVE_INDEX_LABEL}"
+        text += f"; {RELATIVE_INDEX_LABEL}"
     elif g.mean is not None:
         text += f"; {who} keskiarvo {figure(g.mean, c.unit, c.decimals)}"
     if g.rank is not None:
-        basis = c.rank_basis.split(" (")[0]
+        basis = RANK_BASIS[c.polarity].split(" (")[0]
         text += f", sija {g.rank_text}/{g.n_ranked} ({basis})"
     if g.missing:
         text += f"; {len(g.missing)} kunnalta ei tietoa"

@@ -120,7 +120,8 @@ def cmd_compare(args: argparse.Namespace) -> int:
                               field_name="--peers" if args.peers else "verrokit")
     if args.indicator:
         return _one(args, st, m, sel, network)
-    ov = compare.overview(m, sel.codes(), network, year=args.year, store=st)
+    ov = text.overview_labels(compare.overview(m, sel.codes(), network, year=args.year,
+                                               store=st))
     if args.json:
         cols = list(ov.columns)
         print_json({"kunta": m.code, "name": m.name_fi, "peers": sel.to_dict(),
@@ -196,19 +197,19 @@ def _one(args, st, m, sel, network) -> int:
             "rank": peer.rank if peer else None,
             "rank_text": peer.rank_text if peer else None,
             "n_ranked": peer.n_ranked if peer else None,
-            "rank_basis": c.rank_basis, "assessment": c.assessment,
+            "rank_basis": text.RANK_BASIS[c.polarity], "assessment": c.assessment,
             "source": c.source_text,
             "ranking": [{k: _plain(v) for k, v in row.items()} for row in
                         rk.to_dict("records")],
-            "comparison": c.to_dict(),
+            "comparison": text.with_labels(c),
         })
         return 0
     unit, dec = c.unit, c.decimals
     title = f"{c.label}, {c.year}"
     if c.relative_index:
-        title += f" ({compare.RELATIVE_INDEX_LABEL})"
+        title += f" ({text.RELATIVE_INDEX_LABEL})"
     print(title)
-    print(f"Sija: {c.rank_basis}")
+    print(f"Sija: {text.RANK_BASIS[c.polarity]}")
     rows = [[r.rank_text, ("» " if r.highlight else "  ") + r.name,
              text.figure(r.value, unit, dec) if r.value == r.value else
              f"ei tietoa{' (' + r.status + ')' if r.status else ''}"]

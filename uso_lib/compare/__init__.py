@@ -10,8 +10,9 @@ Conventions (documented once here, used by the report, the CLI and :mod:`uso_lib
 - The **peer group** is the peers alone (the municipality is compared *with* them); the other
   groups are natural groups and include the municipality when it belongs to them. Ranks are
   always taken among the group's members *plus* the municipality.
-- **Rank 1 is the best by polarity**; for a neutral indicator the largest value is 1 (said so in
-  ``rank_basis``). Ties share the best rank of the tie ("min" method) and are shown "2=".
+- **Rank 1 is the best by polarity**; for a neutral indicator the largest value is 1 (said so,
+  :data:`uso_lib.text.RANK_BASIS`). Ties share the best rank of the tie ("min" method) and are
+  shown "2=".
 - **Percentile** in the country: the share of municipalities with a smaller value, ties
   counted half (50 = the median municipality); it follows the value, not polarity.
 - **Quintile class** in the country, Sotkanet's map convention: 1 = the lowest fifth of values
@@ -52,8 +53,6 @@ import pandas as pd
 from uso_lib import catalog as catalog_mod
 from uso_lib import regions
 from uso_lib.compare.results import (
-    ASSESSMENT_FI,
-    RELATIVE_INDEX_LABEL,
     Change,
     Comparison,
     GroupChange,
@@ -82,20 +81,16 @@ from uso_lib.store.index import MemberValues, StoreIndex, Table, YearValues
 
 DEFAULT_SPAN = 5  # years of the default change period
 GROUP_ORDER = ("peers", "network", "maakunta", "kuntaryhmitys", "country")
-RANK_BASIS = {
-    "higher_better": "suurin arvo = 1 (suurempi on parempi)",
-    "lower_better": "pienin arvo = 1 (pienempi on parempi)",
-    "neutral": "suurin arvo = 1 (ei arvotusta)",
-}
+RELATIVE_INDEX_LABEL = "indeksi, mediaanikunta = 100 (vain järjestys)"  # until report/html.py
+# imports it from uso_lib.text (issue #15)
 __all__ = [  # the engine, and the statistics and result types it is built on
-    "ASSESSMENT_FI", "DEFAULT_SPAN", "GROUP_ORDER", "OVERVIEW_COLUMNS", "RANK_BASIS",
-    "RELATIVE_INDEX_LABEL", "THRESHOLD_SD", "Change", "Comparison", "Group", "GroupChange",
-    "GroupStats", "IndicatorLike", "MemberValues", "Store", "StoreLike", "Table", "YearStats",
-    "YearValues", "assess", "cache_for", "change", "compare", "default_period", "finite",
-    "get_store", "group_stats", "groups_for", "indicator_def", "overview", "percentile",
-    "quintile_cuts", "quintiles", "rank_text", "ranking", "ranks", "resolve_codes",
-    "resolve_year", "robust_sd", "score", "series_frame", "source_text", "table", "weights",
-    "year_percentile", "year_quintile", "year_stats",
+    "Change", "Comparison", "DEFAULT_SPAN", "GROUP_ORDER", "Group", "GroupChange", "GroupStats",
+    "IndicatorLike", "MemberValues", "OVERVIEW_COLUMNS", "RELATIVE_INDEX_LABEL", "Store",
+    "StoreLike", "THRESHOLD_SD", "Table", "YearStats", "YearValues", "assess", "cache_for",
+    "change", "compare", "default_period", "finite", "get_store", "group_stats", "groups_for",
+    "indicator_def", "overview", "percentile", "quintile_cuts", "quintiles", "rank_text", "ranking",
+    "ranks", "resolve_codes", "resolve_year", "robust_sd", "score", "series_frame", "source_text",
+    "table", "weights", "year_percentile", "year_quintile", "year_stats",
 ]
 
 
@@ -343,8 +338,6 @@ def compare(indicator: IndicatorLike, kunta: object, *, peers: Iterable[object] 
     country_value, _ = tab.value(regions.COUNTRY, y)
     pctl = year_percentile(yd, v) if v is not None else None
     q = year_quintile(yd, v) if v is not None else None
-    if ind.relative_index:
-        notes.append(f"{ind.label}: {RELATIVE_INDEX_LABEL}.")
     ch = None
     per = period or default_period(tab, m.code, y)
     brk = ind.break_within(*per) if per is not None else None
@@ -359,7 +352,7 @@ def compare(indicator: IndicatorLike, kunta: object, *, peers: Iterable[object] 
         kunta=m.code, name=m.name_fi, year=y, category=category, value=v, status=status,
         source=meta["source"], table=meta["table"], vintage=meta["vintage"],
         origin=meta["origin"], country_value=finite(country_value), country_sd=sd,
-        percentile=pctl, quintile=q, rank_basis=RANK_BASIS[ind.polarity], groups=stats,
+        percentile=pctl, quintile=q, groups=stats,
         change=ch, notes=notes)
 
 
@@ -371,7 +364,7 @@ def ranking(indicator: IndicatorLike, kunta: object, members: Iterable[object], 
     Columns: kunta, name, value, status, rank, rank_text, highlight (the municipality),
     group_mean (the plain mean of ``members`` with data, the municipality excluded unless it is
     listed). Missing values come last with rank <NA>. ``attrs``: mean, mean_label, year,
-    n_missing, label, unit, decimals, polarity, rank_basis, source."""
+    n_missing, label, unit, decimals, polarity, source."""
     st, ind, m, tab = _inputs(indicator, kunta, store, category)
     y = resolve_year(tab, year, strict=True)
     codes = resolve_codes(members)
@@ -398,7 +391,7 @@ def ranking(indicator: IndicatorLike, kunta: object, members: Iterable[object], 
     meta = tab.meta(m.code, y)
     df.attrs.update({
         "indicator": ind.id, "label": ind.label, "unit": ind.unit, "decimals": ind.decimals,
-        "polarity": ind.polarity, "rank_basis": RANK_BASIS[ind.polarity], "year": y,
+        "polarity": ind.polarity, "year": y,
         "mean": finite(mean), "mean_label": mean_label,
         "n_missing": sum(c not in have for c in codes),
         "source": source_text(meta["source"], meta["table"], y),
@@ -462,7 +455,7 @@ OVERVIEW_COLUMNS = [
     "relative_index", "proxy", "has_data", "year", "value", "status", "peer_mean",
     "peer_n", "peer_missing", "network_mean", "maakunta_mean", "kuntaryhmitys_mean",
     "country", "country_is_mean", "peer_rank", "peer_rank_text", "country_rank",
-    "country_n", "quintile", "assessment", "assessment_fi", "change_start", "change_abs",
+    "country_n", "quintile", "assessment", "change_start", "change_abs",
     "change_pct", "source", "note",
 ]
 
@@ -517,7 +510,7 @@ def overview(kunta: object, peers: Iterable[object] | None, network: Iterable[ob
             peer_rank=peer.rank if peer else None,
             peer_rank_text=peer.rank_text if peer else None,
             country_rank=country.rank, country_n=country.n_with_data, quintile=c.quintile,
-            assessment=c.assessment, assessment_fi=ASSESSMENT_FI.get(c.assessment or ""),
+            assessment=c.assessment,
             change_start=c.change.start if c.change else None,
             change_abs=c.change.absolute if c.change else None,
             change_pct=c.change.pct if c.change else None,
@@ -526,7 +519,6 @@ def overview(kunta: object, peers: Iterable[object] | None, network: Iterable[ob
             for k in ("peer_mean", "network_mean", "maakunta_mean", "kuntaryhmitys_mean",
                       "country", "country_is_mean"):
                 row[k] = None
-            row["note"] = RELATIVE_INDEX_LABEL
         rows.append(row)
     df = pd.DataFrame(rows, columns=OVERVIEW_COLUMNS)
     for col in ("value", "peer_mean", "network_mean", "maakunta_mean", "kuntaryhmitys_mean",

@@ -1,15 +1,10 @@
 """What a comparison returns: one group's statistics, a change over a period, the comparison of
-one indicator, and the source line of a figure."""
+one indicator, and the source line of a figure. Judgements are codes (``better``, ``same``,
+``higher_better``); their Finnish wording is :mod:`uso_lib.text`'s."""
 
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-
-ASSESSMENT_FI = {
-    "better": "parempi", "worse": "heikompi", "same": "samaa tasoa",
-    "higher": "korkeampi", "lower": "matalampi",
-}
-RELATIVE_INDEX_LABEL = "indeksi, mediaanikunta = 100 (vain järjestys)"
 
 
 @dataclass
@@ -32,14 +27,8 @@ class GroupStats:
     difference_sd: float | None = None  # (value - mean) / country SD
     assessment: str | None = None  # better/same/worse, higher/same/lower
 
-    @property
-    def assessment_fi(self) -> str | None:
-        return ASSESSMENT_FI.get(self.assessment or "")
-
     def to_dict(self) -> dict:
-        d = asdict(self)
-        d["assessment_fi"] = self.assessment_fi
-        return d
+        return asdict(self)
 
 
 @dataclass
@@ -86,7 +75,6 @@ class Comparison:
     country_sd: float | None
     percentile: float | None
     quintile: int | None
-    rank_basis: str
     groups: dict[str, GroupStats]
     change: Change | None = None
     notes: list[str] = field(default_factory=list)
@@ -115,10 +103,7 @@ class Comparison:
         d["groups"] = {k: g.to_dict() for k, g in self.groups.items()}
         d["change"] = self.change.to_dict() if self.change else None
         d["assessment"] = self.assessment
-        d["assessment_fi"] = ASSESSMENT_FI.get(self.assessment or "")
         d["source_text"] = self.source_text
-        if self.relative_index:
-            d["relative_index_label"] = RELATIVE_INDEX_LABEL
         return d
 
 
