@@ -370,11 +370,27 @@ def row_labels(ax: Axes, positions: Iterable[float], names: Iterable[str],
     ax.spines["left"].set_visible(False)
     bold = list(bold)
     for i, (y, name) in enumerate(zip(positions, names, strict=True)):
-        ax.annotate(name, (0, y), xycoords=("axes fraction", "data"), xytext=(-5, 0),
-                    textcoords="offset points", ha="right", va="center",
-                    fontsize=LABEL_SIZE + 0.5, color=TEXT, annotation_clip=False,
-                    fontweight="bold" if i < len(bold) and bold[i] else "normal",
-                    gid="uso-row")
+        label(ax, name, (0, y), coords=("axes fraction", "data"), offset=(-5, 0), ha="right",
+              va="center", fontsize=LABEL_SIZE + 0.5, color=TEXT,
+              fontweight="bold" if i < len(bold) and bold[i] else "normal", gid="uso-row")
+
+
+def label(ax: Axes, text: str, xy: tuple[float, float], *, offset: tuple[float, float] = (0, 0),
+          coords: str | tuple[str, str] = "data", **kwargs) -> Text:
+    """A text ``offset`` points from ``xy``: what ``ax.annotate(..., xytext=offset,
+    textcoords="offset points")`` draws, as a plain Text placed by a fixed transform.
+
+    An Annotation works out its position and whether its point is in view on every draw, and
+    a report draws some five hundred value and row labels. ``coords``: ``"data"``,
+    ``"axes fraction"`` or a pair of them (x, y), as ``xycoords``. The text is drawn even
+    when ``xy`` is outside the view (``annotation_clip=False``)."""
+    transforms = {"data": ax.transData, "axes fraction": ax.transAxes,
+                  ("axes fraction", "data"): ax.get_yaxis_transform(),
+                  ("data", "axes fraction"): ax.get_xaxis_transform()}
+    transform = transforms[coords if isinstance(coords, str) else tuple(coords)]
+    if any(offset):
+        transform = offset_copy(transform, ax.figure, *offset, units="points")
+    return ax.text(xy[0], xy[1], text, transform=transform, **kwargs)
 
 
 def value_label(value: float, unit: str | None, decimals: int) -> str:

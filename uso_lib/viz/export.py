@@ -13,14 +13,52 @@ from __future__ import annotations
 
 import base64
 import io
+import math
 import sys
+import threading
 
-from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.backends.backend_agg import FigureCanvasAgg, RendererAgg
 from matplotlib.figure import Figure
 
 # zlib level 3: quicker to encode than the default 6 for slightly larger files
 # (benchmarks/README.md has the figures)
 COMPRESS_LEVEL = 3
+
+
+_local = threading.local()
+
+
+def _renderer(width: int, height: int, dpi: float) -> RendererAgg:
+    """A cleared Agg renderer at least ``height`` pixels tall, one per thread, width and dpi.
+
+    Matplotlib keeps the measurements of a text per renderer, and a canvas makes a renderer
+    per figure, so every chart would measure its tick labels, names and "lp" afresh. Drawing
+    every chart of a size class on one renderer lets the charts of a report share those
+    measurements. The figure is drawn at the renderer's bottom edge (Agg counts rows from
+    the top, so a taller renderer moves the picture down by whole pixels: the same pixels)."""
+    cache: dict = _local.__dict__.setdefault("renderers", {})
+    key = (width, round(dpi, 6))
+    renderer = cache.get(key)
+    if renderer is None or renderer.height < height:
+        # room for the tallest chart seen so far, in steps, so it is not remade for each
+        renderer = RendererAgg(width, max(height, 256 * math.ceil(height / 256)), dpi)
+        cache[key] = renderer
+        if len(cache) > 8:  # a few sizes (charts, maps) per run; drop the oldest
+            del cache[next(iter(cache))]
+    renderer.clear()
+    return renderer
+
+
+def _draw(fig: Figure):
+    """The figure's RGBA pixels as a Pillow image, drawn on a shared renderer."""
+    from PIL import Image
+
+    width, height = fig.canvas.get_width_height(physical=True)
+    renderer = _renderer(width, height, fig.dpi)
+    fig.draw(renderer)
+    full = Image.frombuffer("RGBA", (renderer.width, renderer.height), renderer.buffer_rgba(),
+                            "raw", "RGBA", 0, 1)
+    return full.crop((0, renderer.height - height, width, renderer.height))
 
 
 def close(fig: Figure) -> None:
@@ -66,12 +104,11 @@ def to_png_bytes(fig: Figure, *, dpi: float | None = None, close: bool = True,
                 crop = fig.hide_source()
         if source:
             info.add_itxt("Source", source)
-        canvas = fig.canvas if isinstance(fig.canvas, FigureCanvasAgg) else FigureCanvasAgg(fig)
-        canvas.draw()
-        size = canvas.get_width_height()
-        img = Image.frombuffer("RGBA", size, canvas.buffer_rgba(), "raw", "RGBA", 0, 1)
+        if not isinstance(fig.canvas, FigureCanvasAgg):
+            FigureCanvasAgg(fig)
+        img = _draw(fig)
         if crop:
-            img = img.crop((0, 0, size[0], size[1] - crop))
+            img = img.crop((0, 0, img.width, img.height - crop))
         if fig.get_facecolor()[3] < 1:  # see-through background: put it on white paper
             img = Image.alpha_composite(Image.new("RGBA", img.size, "white"), img)
         img = img.convert("RGB")

@@ -222,9 +222,9 @@ def population_pyramid(frame: pd.DataFrame, *, age: str | None = None, sex: str 
     st.value_axis(ax, "x", None, absolute=True, label=unit_shown)
     ax.spines["left"].set_visible(False)
     if missing:
-        ax.annotate(f"{st.NO_DATA}: " + ", ".join(missing), (0, 0), xycoords="axes fraction",
-                    xytext=(0, -28), textcoords="offset points", fontsize=st.LABEL_SIZE - 0.5,
-                    color=st.MUTED, fontstyle="italic", gid="uso-missing")
+        st.label(ax, f"{st.NO_DATA}: " + ", ".join(missing), (0, 0), coords="axes fraction",
+                 offset=(0, -28), fontsize=st.LABEL_SIZE - 0.5, color=st.MUTED,
+                 fontstyle="italic", gid="uso-missing")
     return fr.fig
 
 
@@ -288,14 +288,13 @@ def service_need_change(frame: pd.DataFrame, *, group: str | None = None,
     ax.set_xlim(lo - need / 2, hi + need / 2)
     for yi, c, text in zip(y, change, texts, strict=True):
         if np.isnan(c):
-            ax.annotate(text, (0, yi), xytext=(4, 0), textcoords="offset points", va="center",
-                        ha="left", fontsize=st.LABEL_SIZE, color=st.MUTED,
-                        fontstyle="italic", gid="uso-missing")
+            st.label(ax, text, (0, yi), offset=(4, 0), va="center", ha="left",
+                     fontsize=st.LABEL_SIZE, color=st.MUTED, fontstyle="italic",
+                     gid="uso-missing")
         else:
-            ax.annotate(text, (c, yi), xytext=(4 if c >= 0 else -4, 0),
-                        textcoords="offset points", va="center",
-                        ha="left" if c >= 0 else "right", fontsize=st.LABEL_SIZE,
-                        color=st.TEXT, gid="uso-value")
+            st.label(ax, text, (c, yi), offset=(4 if c >= 0 else -4, 0), va="center",
+                     ha="left" if c >= 0 else "right", fontsize=st.LABEL_SIZE,
+                     color=st.TEXT, gid="uso-value")
     ax.axvline(0, color="#6e6e6e", linewidth=0.9, zorder=3)
     st.bar_rows(ax, y, names)
     return fr.fig

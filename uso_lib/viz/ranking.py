@@ -100,15 +100,13 @@ def ranking_bars(df: pd.DataFrame, value: str = "value", label: str = "name",
     ax.set_xlim(lo - pad * sides[0], hi + pad * sides[1])
 
     for yi, v, text, hl in zip(y, values, labels, present["_hl"], strict=False):
-        ax.annotate(text, (v, yi), xytext=(3 if v >= 0 else -3, 0),
-                    textcoords="offset points", va="center", ha="left" if v >= 0 else "right",
-                    fontsize=st.LABEL_SIZE, color=st.TEXT,
-                    fontweight="bold" if hl else "normal", gid="uso-value", zorder=5,
-                    bbox=_LABEL_BOX)
+        st.label(ax, text, (v, yi), offset=(3 if v >= 0 else -3, 0), va="center",
+                 ha="left" if v >= 0 else "right", fontsize=st.LABEL_SIZE, color=st.TEXT,
+                 fontweight="bold" if hl else "normal", gid="uso-value", zorder=5,
+                 bbox=_LABEL_BOX)
     for yi in y[len(present):]:
-        ax.annotate(st.NO_DATA, (0, yi), xytext=(3, 0), textcoords="offset points",
-                    va="center", ha="left", fontsize=st.LABEL_SIZE, color=st.MUTED,
-                    fontstyle="italic", gid="uso-missing")
+        st.label(ax, st.NO_DATA, (0, yi), offset=(3, 0), va="center", ha="left",
+                 fontsize=st.LABEL_SIZE, color=st.MUTED, fontstyle="italic", gid="uso-missing")
     if lo < 0:
         ax.axvline(0, color="#8c8c8c", linewidth=0.8, zorder=3)
 
@@ -117,14 +115,14 @@ def ranking_bars(df: pd.DataFrame, value: str = "value", label: str = "name",
             ax.plot([mean_value, mean_value], [-0.5, len(present) - 0.5], color=st.TEXT,
                     linestyle=(0, (4, 2)), linewidth=1.1, zorder=4, gid="uso-mean")
             frac = (mean_value - ax.get_xlim()[0]) / (ax.get_xlim()[1] - ax.get_xlim()[0])
-            ax.annotate(mean_text, (mean_value, n), xytext=(0, 0), textcoords="offset points",
-                        va="center", ha="center" if 0.25 < frac < 0.75 else
-                        ("left" if frac <= 0.25 else "right"),
-                        fontsize=st.LABEL_SIZE, color=st.TEXT, gid="uso-mean-label",
-                        bbox=_LABEL_BOX)
+            st.label(ax, mean_text, (mean_value, n), va="center",
+                     ha="center" if 0.25 < frac < 0.75 else
+                     ("left" if frac <= 0.25 else "right"),
+                     fontsize=st.LABEL_SIZE, color=st.TEXT, gid="uso-mean-label",
+                     bbox=_LABEL_BOX)
         else:
-            ax.annotate(mean_text, (0, n), va="center", ha="left", fontsize=st.LABEL_SIZE,
-                        color=st.MUTED, gid="uso-mean-label")
+            st.label(ax, mean_text, (0, n), va="center", ha="left", fontsize=st.LABEL_SIZE,
+                     color=st.MUTED, gid="uso-mean-label")
 
     ax.set_ylim(n_rows - 0.5, -0.5)
     st.row_labels(ax, y, names, rows["_hl"])

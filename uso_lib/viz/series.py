@@ -81,11 +81,11 @@ def _draw_lines(frame: st.Frame, data: pd.DataFrame, highlight: str | None,
         labels.insert(0, highlight)
         valid = data[highlight].dropna()
         if label_last and len(valid):
-            ax.annotate(st.value_label(valid.iloc[-1], unit, 0 if decimals is None else decimals),
-                        (valid.index[-1], valid.iloc[-1]), xytext=(5, 0),
-                        textcoords="offset points", va="center", ha="left",
-                        fontsize=st.LABEL_SIZE, fontweight="bold", color=st.HIGHLIGHT,
-                        gid="uso-value", annotation_clip=False)
+            st.label(ax, st.value_label(valid.iloc[-1], unit,
+                                        0 if decimals is None else decimals),
+                     (valid.index[-1], valid.iloc[-1]), offset=(5, 0), va="center", ha="left",
+                     fontsize=st.LABEL_SIZE, fontweight="bold", color=st.HIGHLIGHT,
+                     gid="uso-value")
     st.legend(frame, handles, labels)
     st.year_axis(ax, years)
     # a subtitle that is the unit already says it
@@ -211,21 +211,20 @@ def projection(history, forecast, *, label: str = "Toteutunut",
     handles, labels = [], []
     if len(fc.index):
         ax.axvspan(fc.index.min(), fc.index.max(), color=st.SHADE, zorder=0, linewidth=0)
-        ax.annotate(forecast_label if fc.shape[1] == 1 else "Ennusteet",
-                    (fc.index.min(), 1), xycoords=("data", "axes fraction"),
-                    xytext=(4, -4), textcoords="offset points", ha="left", va="top",
-                    fontsize=st.LABEL_SIZE, color=st.MUTED, fontstyle="italic")
+        st.label(ax, forecast_label if fc.shape[1] == 1 else "Ennusteet",
+                 (fc.index.min(), 1), coords=("data", "axes fraction"), offset=(4, -4),
+                 ha="left", va="top", fontsize=st.LABEL_SIZE, color=st.MUTED,
+                 fontstyle="italic")
     if not hist.empty:
         (line,) = ax.plot(hist.index, hist[label], color=st.HIGHLIGHT, linewidth=2.4,
                           marker="o" if len(hist) <= 15 else None, markersize=3, zorder=4,
                           gid="uso-history")
         handles.append(line)
         labels.append(label)
-        ax.annotate(st.value_label(hist[label].iloc[-1], None, decimals),
-                    (hist.index[-1], hist[label].iloc[-1]), xytext=(0, 7),
-                    textcoords="offset points", ha="center", va="bottom",
-                    fontsize=st.LABEL_SIZE, fontweight="bold", color=st.HIGHLIGHT,
-                    gid="uso-value")
+        st.label(ax, st.value_label(hist[label].iloc[-1], None, decimals),
+                 (hist.index[-1], hist[label].iloc[-1]), offset=(0, 7), ha="center",
+                 va="bottom", fontsize=st.LABEL_SIZE, fontweight="bold", color=st.HIGHLIGHT,
+                 gid="uso-value")
     colours = [st.HIGHLIGHT, st.PALETTE[1], st.PALETTE[2], st.PALETTE[4]]
     ends = []  # (year, value, colour) of each projection's final figure
     for i, col in enumerate(fc.columns):
@@ -260,7 +259,6 @@ def _end_labels(ax, ends: list[tuple[float, float, str]], decimals: int) -> None
     wanted = [ax.transData.transform((x, y))[1] * to_points for x, y, _ in ends]
     placed = st.spread(wanted, st.LABEL_SIZE * 1.25)
     for (x, y, colour), y0, y1 in zip(ends, wanted, placed, strict=True):
-        ax.annotate(st.value_label(y, None, decimals), (x, y), xytext=(5, y1 - y0),
-                    textcoords="offset points", ha="left", va="center",
-                    fontsize=st.LABEL_SIZE, fontweight="bold", color=colour,
-                    annotation_clip=False, gid="uso-value")
+        st.label(ax, st.value_label(y, None, decimals), (x, y), offset=(5, y1 - y0),
+                 ha="left", va="center", fontsize=st.LABEL_SIZE, fontweight="bold",
+                 color=colour, gid="uso-value")

@@ -184,11 +184,10 @@ def _bars(names: list[str], values: np.ndarray, refs: pd.DataFrame, hl: str,
         # number is never read as the marker's
         at = ((1.0, yi), ("axes fraction", "data"), "right") if others else \
             ((x, yi), "data", "left")
-        ax.annotate(text, at[0], xycoords=at[1], xytext=(3 if not others else 0, 0),
-                    textcoords="offset points",
-                    va="center", ha=at[2], fontsize=st.LABEL_SIZE,
-                    color=st.MUTED if missing else st.TEXT,
-                    fontstyle="italic" if missing else "normal",
+        st.label(ax, text, at[0], coords=at[1], offset=(3 if not others else 0, 0),
+                 va="center", ha=at[2], fontsize=st.LABEL_SIZE,
+                 color=st.MUTED if missing else st.TEXT,
+                 fontstyle="italic" if missing else "normal",
                     gid="uso-missing" if missing else "uso-value")
     if others:
         st.legend(fr, handles, legend)
@@ -318,11 +317,10 @@ def _commuting_bars(df, flows, unit, title, subtitle, source) -> Figure:
     ax.set_xlim(0, vmax / max(0.3, 1 - label_in / (st.WIDTH - left - 0.2)))
     for yi, v, text in zip(y, vals, texts, strict=True):
         missing = np.isnan(v)
-        ax.annotate(text, (0 if missing else v, yi), xytext=(3, 0), textcoords="offset points",
-                    va="center", ha="left", fontsize=st.LABEL_SIZE,
-                    color=st.MUTED if missing else st.TEXT,
-                    fontstyle="italic" if missing else "normal",
-                    gid="uso-missing" if missing else "uso-value")
+        st.label(ax, text, (0 if missing else v, yi), offset=(3, 0), va="center", ha="left",
+                 fontsize=st.LABEL_SIZE, color=st.MUTED if missing else st.TEXT,
+                 fontstyle="italic" if missing else "normal",
+                 gid="uso-missing" if missing else "uso-value")
     st.bar_rows(ax, y, names)
     return fr.fig
 
@@ -345,11 +343,9 @@ def _commuting_lines(df, flows, years, unit, title, subtitle, source) -> Figure:
         labels.append(name)
         valid = data[name].dropna()
         if len(valid):
-            ax.annotate(st.value_label(valid.iloc[-1], None, 0),
-                        (valid.index[-1], valid.iloc[-1]), xytext=(5, 0),
-                        textcoords="offset points", va="center", ha="left",
-                        fontsize=st.LABEL_SIZE, color=colour, annotation_clip=False,
-                        gid="uso-value")
+            st.label(ax, st.value_label(valid.iloc[-1], None, 0),
+                     (valid.index[-1], valid.iloc[-1]), offset=(5, 0), va="center", ha="left",
+                     fontsize=st.LABEL_SIZE, color=colour, gid="uso-value")
     st.legend(fr, handles, labels)
     st.year_axis(ax, [int(y) for y in years])
     st.value_axis(ax, "y", None, label=unit)
@@ -450,14 +446,13 @@ def emissions_by_sector(frame: pd.DataFrame, *, year: str = "year", category: st
         complete = sums.notna().to_numpy()  # a published total stands even if a sector lacks
     for xi, total, full, none_ in zip(x, sums, complete, empty, strict=True):
         if none_:
-            ax.annotate(st.NO_DATA, (xi, 0), xytext=(0, 3), textcoords="offset points",
-                        ha="center", va="bottom", fontsize=st.LABEL_SIZE, color=st.MUTED,
-                        fontstyle="italic", gid="uso-missing")
+            st.label(ax, st.NO_DATA, (xi, 0), offset=(0, 3), ha="center", va="bottom",
+                     fontsize=st.LABEL_SIZE, color=st.MUTED, fontstyle="italic",
+                     gid="uso-missing")
         elif full:
-            ax.annotate(st.value_label(total, None, decimals), (xi, pos_base[xi]),
-                        xytext=(0, 3), textcoords="offset points", ha="center", va="bottom",
-                        fontsize=st.LABEL_SIZE, fontweight="bold", color=st.TEXT,
-                        gid="uso-total")
+            st.label(ax, st.value_label(total, None, decimals), (xi, pos_base[xi]),
+                     offset=(0, 3), ha="center", va="bottom", fontsize=st.LABEL_SIZE,
+                     fontweight="bold", color=st.TEXT, gid="uso-total")
     st.legend(fr, handles, sectors)
     st.category_axis(ax, x, [str(y) for y in years])
     ax.set_xlim(-0.6, len(years) - 0.4)

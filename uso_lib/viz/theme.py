@@ -17,6 +17,7 @@ from uso_lib.viz.artists import (
     bar_rows,
     bars,
     category_axis,
+    label,
     legend,
     legend_labels,
     row_labels,
@@ -68,7 +69,7 @@ __all__ = [
     "NEGATIVE", "NO_DATA", "PALETTE", "PEER", "PEER_LINE", "POSITIVE", "RC", "SHADE",
     "SOURCE_SIZE", "SUBTITLE_SIZE", "TEXT", "TITLE_SIZE", "WIDTH", "WOMEN", "Chart",
     "FinnishFormatter", "Frame", "LightAxis", "LightLegend", "YearFormatter", "apply_style",
-    "axis_ticks", "bar_rows", "bars", "category_axis", "legend", "legend_labels",
+    "axis_ticks", "bar_rows", "bars", "category_axis", "label", "legend", "legend_labels",
     "legend_layout", "line_height", "new_chart", "row_labels", "source_text", "spread",
     "style", "styled", "text_width", "value_axis", "value_label", "wrap", "year_axis",
 ]
