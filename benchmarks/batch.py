@@ -137,19 +137,19 @@ class _Phases:
     """Wall and CPU seconds of the steps of each report, from wrappers around the factory's
     functions: CPU of the calling thread, and of the kernel process (read with psutil)."""
 
-    STEPS = (("wipe", "uso_lib.kernels", "WarmKernel.prepare"),
-             ("notebook+wipe", "uso_lib.render", "execute"),
-             ("export", "uso_lib.render", "to_html"),
-             ("report", "uso_lib.batch", "run_job"))
+    STEPS = (("wipe", "uso_lib.factory.kernels", "WarmKernel.prepare"),
+             ("notebook+wipe", "uso_lib.factory.render", "execute"),
+             ("export", "uso_lib.factory.render", "to_html"),
+             ("report", "uso_lib.factory.local", "run_job"))
 
     def __init__(self) -> None:
         self.rows: dict[str, list[tuple[float, float, float]]] = {s[0]: [] for s in self.STEPS}
         self._procs: dict[int, psutil.Process] = {}
 
     def kernel_cpu(self) -> float:
-        from uso_lib import batch
+        from uso_lib.factory import jobs
 
-        kernel = getattr(batch._tls, "kernel", None)
+        kernel = getattr(jobs._tls, "kernel", None)
         pid = kernel.pid if kernel is not None else None
         if not pid:
             return 0.0
@@ -181,7 +181,7 @@ class _Phases:
 def phases(names: list[str], rounds: int) -> dict:
     """Render ``names`` ``rounds`` times in one warm kernel (`batch.run`, one worker, in this
     process) and return the median of every step over all but the kernel's first report."""
-    from uso_lib import batch
+    from uso_lib import factory as batch
 
     timer = _Phases()
     timer.install()

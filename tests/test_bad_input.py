@@ -33,8 +33,9 @@ import pytest
 from conftest import run_uso
 from test_sources_pxweb import BASE, LIMITS, TABLE, answer_from, metadata_of
 
-from uso_lib import config, refresh, regions, render
+from uso_lib import config, refresh, regions
 from uso_lib.errors import MergedMunicipality, OutputError, SourceError
+from uso_lib.factory import render
 from uso_lib.sources import files, pxweb
 from uso_lib.sources.http import HttpCache, HttpClient, RateLimiter
 from uso_lib.store import Store
@@ -749,7 +750,7 @@ def test_template_into_a_read_only_folder(cli):
 
 
 class _FailingOs:
-    """``os`` for :func:`uso_lib.render.atomic_write` whose file writes fail after half the
+    """``os`` for :func:`uso_lib.factory.render.atomic_write` whose file writes fail after half the
     bytes, as a full disk or a revoked permission does."""
 
     def __init__(self, error: OSError) -> None:
@@ -806,7 +807,8 @@ def test_report_disk_full_in_process(tmp_path, monkeypatch):
 
 
 def test_batch_disk_full_keeps_the_previous_reports(tmp_path, monkeypatch):
-    from uso_lib import batch
+    from uso_lib import factory as batch
+    from uso_lib.factory.jobs import STOPPING
 
     out = tmp_path / "reports"
     options = batch.Options(out=out, notebook=NB / "mini.ipynb", workers=1, force=True,
@@ -821,7 +823,7 @@ def test_batch_disk_full_keeps_the_previous_reports(tmp_path, monkeypatch):
     monkeypatch.undo()
     assert {p.name: p.read_bytes() for p in out.iterdir()} == before  # no file touched
     # the stopped run leaves no stop flag behind for the next jobs of this process
-    assert not batch._STOPPING.is_set()
+    assert not STOPPING.is_set()
 
 
 def _sheet(tmp_path: Path, rows: str) -> Path:
@@ -1018,3 +1020,201 @@ def test_sotkanet_empty_list(tmp_path, sotka_regions):
     # the all-genders fallback was tried before giving up
     assert [c.params.get("genders") for c in calls] == [["total"], None]
     assert calls[0].params["years"] == ["2019", "2020", "2021", "2022", "2023"]
+
+
+# -- #16: implausible figures, status symbols, import order, YAML as written ------------------
+@case
+def sheet_infinite_value(d, ctx):
+    return _import(d, HEADER + f"Juva;2021;1e309;vaesto;{SOURCE}\n")
+
+
+def test_spreadsheet_value_1e309_is_refused(cli):
+    r = cli("sheet_infinite_value")
+    assert_clean_error(r, "juva.csv: 1 problem; nothing was imported",
+                       "juva.csv, row 2, column 'arvo': inf is not a finite number")
+    assert not (r.folder / "data" / "store").exists()
+
+
+@case
+def sheet_population_1e308(d, ctx):
+    return _import(d, HEADER + f"Juva;2021;5887;vaesto;{SOURCE}\n"
+                   f"Juva;2022;1e308;vaesto;{SOURCE}\n")
+
+
+def test_spreadsheet_population_of_1e308_is_refused(cli):
+    r = cli("sheet_population_1e308")
+    assert_clean_error(r, "row 3, column 'arvo': 1e+308 is outside the plausible range",
+                       "0-10 000 000")
+    assert not (r.folder / "data" / "store").exists()  # not even the good row 2
+
+
+@case
+def sheet_negative_population(d, ctx):
+    return _import(d, HEADER + f"Juva;2021;-5000;vaesto;{SOURCE}\n")
+
+
+def test_spreadsheet_negative_population_is_refused(cli):
+    assert_clean_error(cli("sheet_negative_population"),
+                       "row 2, column 'arvo': -5 000 is outside the plausible range")
+
+
+@case
+def sheet_population_in_2100(d, ctx):
+    return _import(d, HEADER + f"Juva;2100;5887;vaesto;{SOURCE}\n")
+
+
+def test_spreadsheet_population_in_2100_is_refused(cli):
+    assert_clean_error(cli("sheet_population_in_2100"), "row 2, column 'vuosi'",
+                       "2100 is in the future", "only projections have figures for years")
+
+
+@case
+def sheet_projection_2040(d, ctx):
+    return _import(d, HEADER + f"Juva;2040;4321;vaestoennuste;{SOURCE}\n")
+
+
+def test_spreadsheet_projection_for_2040_is_accepted(cli):
+    r = cli("sheet_projection_2040")
+    assert r.proc.returncode == 0 and "Traceback" not in r.out, r.out
+    assert "Imported 1 row(s) from juva.csv" in r.proc.stdout
+    rows = pd.read_parquet(r.folder / "data" / "store" / "file-juva.parquet")
+    assert rows[["indicator", "kunta", "year", "value"]].values.tolist() == [
+        ["vaestoennuste", "178", 2040, 4321.0]]
+
+
+@case
+def sheet_bad_status(d, ctx):
+    return _import(d, "kunta;vuosi;arvo;indikaattori;lahde;tila\n"
+                   f"Juva;2021;;vaesto;{SOURCE};n/a\n")
+
+
+def test_spreadsheet_status_that_is_no_publishers_symbol(cli):
+    assert_clean_error(cli("sheet_bad_status"), "row 2, column 'tila'",
+                       "'n/a' is not a publisher's status symbol", "'..' = not available")
+
+
+@case
+def sheet_share_150(d, ctx):
+    return _import(d, HEADER + f"Juva;2021;150;alle15_osuus;{SOURCE}\n")
+
+
+def test_spreadsheet_share_of_150_percent_is_refused(cli):
+    assert_clean_error(cli("sheet_share_150"), "row 2, column 'arvo': 150 is outside",
+                       "a share in per cent lies within 0-100")
+
+
+@case
+def two_imports_newest_wins(d, ctx):
+    env = {"USO_DATA_DIR": str(d / "data"), "USO_CACHE_DIR": str(d / "cache")}
+    # z.csv first, a.csv a moment later: alphabetically z would win
+    for name, value in (("z.csv", 5800), ("a.csv", 5887)):
+        sheet = _write(d, name, HEADER + f"Juva;2021;{value};vaesto;{SOURCE}\n")
+        assert run_uso("data", "import", sheet, env=env).returncode == 0
+    return Case(["data", "get", "vaesto", "--kunta", "Juva", "--year", "2021", "--origin"])
+
+
+def test_two_files_importing_one_figure_the_newest_wins(cli):
+    r = cli("two_imports_newest_wins")
+    assert r.proc.returncode == 0 and "Traceback" not in r.out, r.out
+    assert "Juva (178), 2021: 5\u00a0887\u00a0henkeä" in r.proc.stdout
+    assert "Origin: imported from a.csv on " in r.proc.stdout
+
+
+def _odd_store(d: Path) -> None:
+    """A local store file written before the checks existed: Juva's 2021 population infinite,
+    Helsinki's negative, and a population for 2100."""
+    store = d / "data" / "store"
+    store.mkdir(parents=True)
+    odd = [("178", 2021, float("inf")), ("091", 2021, -5000.0), ("178", 2100, 5887.0)]
+    pd.DataFrame([{"indicator": "vaesto", "kunta": k, "year": y, "category": "", "value": v,
+                   "status": "", "source": "Vanha tuonti", "table": "vanha.csv",
+                   "vintage": "2026-01-01", "origin": "file", "retrieved": "2026-01-01"}
+                  for k, y, v in odd]).to_parquet(store / "file-vanha.parquet", index=False)
+
+
+@case
+def odd_figures_in_store_get(d, ctx):
+    _odd_store(d)
+    return Case(["data", "get", "vaesto", "--kunta", "Juva", "--year", "2021", "--json"])
+
+
+def test_infinite_figure_already_in_the_store_is_shown_as_missing(cli):
+    r = cli("odd_figures_in_store_get")
+    assert r.proc.returncode == 0 and "Traceback" not in r.out, r.out
+    got = json.loads(r.proc.stdout)  # no "Infinity" in the JSON
+    assert got["value"] is None and got["file"] == "vanha.csv"
+    assert r.proc.stderr.startswith("uso: warning: store/file-vanha.parquet: 3 implausible "
+                                    "figures shown as missing")
+    assert "inf is not a finite number" in r.proc.stderr
+    assert "-5 000 is outside the plausible range" in r.proc.stderr
+    assert str(r.folder) not in r.out  # the data directory is not named in full
+
+
+@case
+def odd_figures_in_store_compare(d, ctx):
+    _odd_store(d)
+    return Case(["compare", "Juva", "--indicator", "vaesto", "--network", "none", "--json"])
+
+
+def test_odd_figures_in_the_store_do_not_break_a_comparison(cli):
+    # before #16, 2100 became the latest year and Helsinki's -5000 pulled the averages down
+    r = cli("odd_figures_in_store_compare")
+    assert r.proc.returncode == 0 and "Traceback" not in r.out, r.out
+    got = json.loads(r.proc.stdout)
+    assert got["year"] == 2025 and got["value"] == 5569.0  # the snapshot's latest (11ra)
+    assert "implausible figures shown as missing" in r.proc.stderr
+
+
+def _network(d: Path, members: str) -> str:
+    return _write(d, "network.yaml", f"name: USO 7\nperiod: 2023-2024\nmembers:\n{members}")
+
+
+@case
+def network_code_with_leading_zero(d, ctx):
+    p = _network(d, "  - kunta: 020\n    verrokit: [046, 178]\n")
+    return Case(["compare", "Akaa", "--indicator", "vaesto", "--network", p, "--json"])
+
+
+def test_unquoted_020_in_the_network_file_is_akaa_not_asikkala(cli):
+    # YAML 1.1 reads 020 as octal 16 (Asikkala), and 046 as 38 ("no municipality has '038'")
+    r = cli("network_code_with_leading_zero")
+    assert r.proc.returncode == 0 and "Traceback" not in r.out, r.out
+    got = json.loads(r.proc.stdout)
+    assert got["kunta"] == "020" and got["peers"]["method"] == "params"
+    assert [p["code"] for p in got["peers"]["peers"]] == ["046", "178"]
+
+
+def _alias_bomb(d: Path) -> str:
+    levels = "".join(f"{k}: &{k} [" + ", ".join([f"*{p}"] * 9 if p else ['"lol"'] * 9) + "]\n"
+                     for p, k in zip([None, *"abcdefgh"], "abcdefghi", strict=True))
+    return _write(d, "network.yaml", "name: USO 7\nperiod: 2023-2024\n" + levels
+                  + "members:\n  - kunta: *i\n")
+
+
+@case
+def network_alias_bomb(d, ctx):
+    return Case(["compare", "Juva", "--network", _alias_bomb(d)])
+
+
+def test_yaml_alias_bomb_is_refused(cli):
+    assert_clean_error(cli("network_alias_bomb"), "network.yaml, line",
+                       "expand this file to more than 100 000 values", "alias bomb")
+
+
+def test_refresh_answer_with_a_negative_population_is_refused(tmp_path, doc):
+    # the recorded 11re answer (Espoo, Helsinki, Vantaa 2025) with Helsinki's figure negated
+    bad = {**doc, "value": [v if i != 1 else -v for i, v in enumerate(doc["value"])]}
+    with httpfake.FakeServer() as srv:
+        srv.route("GET", BASE + "/", httpfake.Reply(json=LIMITS), query="config")
+        srv.route("GET", TABLE, httpfake.Reply(json=metadata_of(doc)))
+        srv.route("POST", TABLE, httpfake.Reply(json=bad))
+        client = _client("PxWeb", srv.url + BASE)
+        st = Store("local", local_dir=tmp_path / "store")
+        report = refresh.refresh(["vaesto"], store=st,
+                                 services=refresh.make_services(clients={"pxweb": client}))
+    [res] = report.results
+    assert res.origin == "failed" and not report.written
+    assert res.error.startswith("live-vaesto: 1 problem with its figures, nothing of it was "
+                                "written: table 11re, vaesto, kunta 091, year 2025: "
+                                "-694 392 is outside the plausible range")
+    assert not (tmp_path / "store").exists()

@@ -1,4 +1,4 @@
-"""The report factory (uso_lib.batch, `uso report`): failures that stop nothing, incremental
+"""The report factory (uso_lib.factory, `uso report`): failures that stop nothing, incremental
 runs, kills, dead kernels, warm kernels that leak nothing, and Dask.
 
 The fault tests use the small notebooks in tests/notebooks (faults.ipynb reads the
@@ -329,19 +329,19 @@ def test_out_must_be_a_writable_folder(tmp_path):
 
 
 def test_one_run_at_a_time_per_folder(tmp_path):
-    from uso_lib import batch
+    from uso_lib.factory.local import locked
 
     out = tmp_path / "reports"
-    with batch._locked(out):
+    with locked(out):
         r = run_uso("report", "Juva", "--out", str(out), "--notebook", str(NB / "mini.ipynb"))
     assert r.returncode == 2 and "Another `uso report` run is writing into" in r.stderr
     assert not list(out.glob("*.html"))
 
 
 def test_damaged_manifest_means_render_again(tmp_path):
-    from uso_lib import batch
+    from uso_lib.factory.manifest import read_manifest
 
     (tmp_path / "manifest.json").write_text('{"format": 1, "reports": {"178-juva": {"st')
-    manifest, warning = batch.read_manifest(tmp_path)
+    manifest, warning = read_manifest(tmp_path)
     assert manifest["reports"] == {} and "could not be read" in warning
     assert "every report is rendered again" in warning

@@ -15,9 +15,10 @@ from matplotlib.collections import PatchCollection
 from matplotlib.colors import to_hex
 from matplotlib.figure import Figure
 
-from uso_lib import geo, maps
+from uso_lib import geo
 from uso_lib.errors import DataError, NoData, OutputError, ParamsError, UnknownMunicipality
 from uso_lib.regions import registry
+from uso_lib.viz import maps
 
 PEERS = ["051", "153", "851", "272"]  # Eurajoki, Imatra, Tornio, Kokkola
 NBSP = "\u00a0"

@@ -82,7 +82,7 @@ def test_helper_notebooks_have_defaults():
 
 # -- end to end -------------------------------------------------------------------------------
 def _render(name: str, params: dict, out: Path, title: str) -> str:
-    from uso_lib import render
+    from uso_lib.factory import render
 
     path = render.render(NOTEBOOKS / f"{name}.ipynb", params, out, title=title, timeout=600)
     return path.read_text(encoding="utf-8")

@@ -1,5 +1,5 @@
 """The rendering engine: one notebook, executed in a kernel, exported to one self-contained
-HTML page (uso_lib.render, uso_lib.kernels)."""
+HTML page (uso_lib.factory.render, uso_lib.factory.kernels)."""
 
 from __future__ import annotations
 
@@ -15,9 +15,9 @@ import pytest
 from bs4 import BeautifulSoup
 from lxml import etree
 
-from uso_lib import render
 from uso_lib.errors import OutputError
-from uso_lib.kernels import WarmKernel, notebook_imports
+from uso_lib.factory import render
+from uso_lib.factory.kernels import WarmKernel, notebook_imports
 
 NB = Path(__file__).resolve().parent / "notebooks"
 pytestmark = pytest.mark.slow

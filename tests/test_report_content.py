@@ -16,8 +16,11 @@ import pytest
 from openpyxl import load_workbook
 from PIL import Image
 
-from uso_lib import catalog, report, report_appendix, report_html, report_sections
+from uso_lib import catalog, report
 from uso_lib.errors import OutputError, ParamsError, UnknownMunicipality
+from uso_lib.report import appendix as report_appendix
+from uso_lib.report import html as report_html
+from uso_lib.report import sections as report_sections
 from uso_lib.store import Store
 
 NBSP = "\u00a0"
@@ -159,7 +162,9 @@ def test_map_pages_credit_source_and_boundaries_once_in_the_caption(juva, store)
     """The explore and network maps are drawn without their credit lines (maps' own tests
     check the image) and the caption carries both the figures' source and year and the
     boundaries' credit, each once."""
-    from uso_lib import geo, params, report_explore, report_network
+    from uso_lib import geo, params
+    from uso_lib.report import explore as report_explore
+    from uso_lib.report import network as report_network
 
     credit = f"{geo.ATTRIBUTION}."
     explore = report_explore.country_map(juva, "tyottomyysaste").data
@@ -306,7 +311,8 @@ def test_how_to_get_commands_read_as_code():
 
 
 def test_network_members_fee_tiers_from_population(store):
-    from uso_lib import params, report_network
+    from uso_lib import params
+    from uso_lib.report import network as report_network
 
     df = report_network.members_frame(params.load_network(), store).set_index("nimi")
     assert len(df) == 18 and set(df["vuosi"]) == {2025}

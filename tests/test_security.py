@@ -23,7 +23,9 @@ import pytest
 from bs4 import BeautifulSoup
 from conftest import ROOT, run_uso
 
-from uso_lib import batch, regions, render
+from uso_lib import factory as batch
+from uso_lib import regions
+from uso_lib.factory import render
 
 NB = Path(__file__).resolve().parent / "notebooks"
 pytestmark = pytest.mark.slow  # one real report, one kernel

@@ -100,7 +100,8 @@ def test_no_change_is_drawn_across_the_2023_break():
 
 
 def test_report_block_shows_no_change_or_line_across_the_break():
-    from uso_lib import catalog, report, report_sections
+    from uso_lib import catalog, report
+    from uso_lib.report import sections as report_sections
 
     r = report.start("Juva", store=Store("snapshot"))
     html = report_sections.indicator_block(r, catalog.get(TURNOUT))

@@ -51,7 +51,7 @@ def row_order(fig) -> list[str]:
     ax = fig.axes[0]
     rows = [t for t in ax.texts if t.get_gid() == "uso-row"]
     return [t.get_text() for t in sorted(rows, key=lambda t: -ax.transData.transform(
-        (0, t.xy[1]))[1])]
+        (0, t.get_position()[1]))[1])]
 
 
 # --- real data fixtures ------------------------------------------------------------------
@@ -298,7 +298,7 @@ def test_projection_end_labels_that_would_overlap_are_moved_apart():
     assert not a.overlaps(b) and a.y0 > b.y0  # the higher figure stays on top
     # each label stays beside its own end point, within a line of text
     for t in ends.values():
-        y_point = t.axes.transData.transform(t.xy)[1]
+        y_point = t.axes.transData.transform(t.get_position())[1]
         assert abs((t.get_window_extent(renderer).y0 + t.get_window_extent(renderer).y1) / 2
                    - y_point) < st.LABEL_SIZE * 90 / 72
 
@@ -709,7 +709,7 @@ def test_report_figure_prints_the_source_as_caption_not_twice():
 
     from PIL import Image
 
-    from uso_lib import report_html
+    from uso_lib.report import html as report_html
 
     def image(html: str) -> Image.Image:
         data = re.search(r'src="data:image/png;base64,([^"]+)"', html).group(1)
@@ -750,7 +750,7 @@ def test_projection_shading_survives_the_report_palette():
 
     from PIL import Image
 
-    from uso_lib import report_html
+    from uso_lib.report import html as report_html
 
     history = pd.Series({2015: 6548.0, 2019: 6116.0, 2023: 5734.0})
     forecast = pd.Series({2024: 5650.0, 2030: 5100.0, 2040: 4400.0})

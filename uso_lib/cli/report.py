@@ -51,7 +51,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def _notebook(arg: Path | None) -> Path:
-    from uso_lib.batch import DEFAULT_NOTEBOOK
+    from uso_lib.factory import DEFAULT_NOTEBOOK
 
     if arg is not None:
         return arg
@@ -59,7 +59,7 @@ def _notebook(arg: Path | None) -> Path:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    from uso_lib import batch
+    from uso_lib import factory as batch
     from uso_lib import params as params_mod
 
     if not (args.kunta or args.members or args.everyone):

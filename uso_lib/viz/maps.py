@@ -49,7 +49,7 @@ NO_DATA_COLOR = "#e3e3e3"
 NO_DATA_HATCH = "/////"
 NO_DATA_HATCH_COLOR = "#9e9e9e"
 # land outside the region in a close-up; a lighter grey merges with the white background in
-# the report's 48-colour PNGs (report_html.png_data_uri)
+# the report's 48-colour PNGs (report.html.png_data_uri)
 OUTSIDE_COLOR = "#ebebeb"
 HIGHLIGHT_COLOR = "#d95f02"
 PEER_COLOR = "#1a1a1a"
@@ -385,7 +385,7 @@ def choropleth(values: pd.Series | pd.DataFrame, *, highlight: object = None,
     store rows of one indicator and year (e.g. ``Store.cross_section("vaesto", 2021)``), whose
     source, table and year are then printed under the map (``source`` overrides).
     ``credit=False`` leaves the source and boundary credit out of the image, for a page that
-    prints them in the map's caption (:func:`uso_lib.report_html.map_html`)."""
+    prints them in the map's caption (:func:`uso_lib.report.html.map_html`)."""
     vals, auto_source = map_values(values)
     hi = _code(highlight) if highlight is not None else None
     peers = [c for c in _codes(outline) if c != hi]

@@ -2,7 +2,7 @@
 indicator at a time -- its definition, the ranking among the peers and in the whole country,
 the time series, the map -- and the suggested peers with the reasons.
 
-The same building blocks as the report (:mod:`uso_lib.report_sections`), so what a consultant
+The same building blocks as the report (:mod:`uso_lib.report.sections`), so what a consultant
 sees while exploring is what the report will show.
 """
 
@@ -12,12 +12,11 @@ import pandas as pd
 from IPython.display import HTML
 
 from uso_lib import catalog as catalog_mod
-from uso_lib import compare, fmt, maps, peers, viz
-from uso_lib import report_sections as sections
+from uso_lib import compare, fmt, peers, viz
 from uso_lib import text as text_mod
 from uso_lib.errors import NoData
-from uso_lib.report import Report
-from uso_lib.report_html import (
+from uso_lib.report import sections
+from uso_lib.report.html import (
     CLOSE_UP_DPI,
     chart_source,
     chart_unit,
@@ -34,6 +33,8 @@ from uso_lib.report_html import (
     table_html,
     year_span,
 )
+from uso_lib.report.state import Report
+from uso_lib.viz import maps
 
 
 def indicator_list(r: Report) -> HTML:

@@ -27,7 +27,8 @@ RELATIVE_INDEX_LABEL = compare.RELATIVE_INDEX_LABEL  # "indeksi, mediaanikunta =
 NO_DATA_TEXT = "Ei tietoa offline-aineistossa; `uso data refresh` hakee sen."
 
 # The report's own elements (the page, fonts and print rules come from the HTML template of
-# uso_lib.render). Markers keep a symbol besides the colour, so they survive greyscale print.
+# uso_lib.factory.render).
+# Markers keep a symbol besides the colour, so they survive greyscale print.
 STYLE = """
 .uso-cover p { margin: 0.25rem 0; }
 .uso-method, .uso-note, .uso-description { color: #5b6675; font-size: 0.9rem; }
@@ -370,7 +371,7 @@ def figure_html(fig, *, alt: str, rows: pd.DataFrame | None = None, caption: str
 
 def map_html(fig, *, alt: str, rows: pd.DataFrame | None = None, dpi: int = MAP_DPI,
              colours: int = MAP_COLOURS) -> str:
-    """A map drawn with ``credit=False`` (:mod:`uso_lib.maps`) as ``<figure>``: the caption
+    """A map drawn with ``credit=False`` (:mod:`uso_lib.viz.maps`) as ``<figure>``: the caption
     names the figures' source (from ``rows``) and the boundaries' credit, which the image
     leaves out so that the page does not print them twice (the PNG keeps them as its
     "Source" metadata, as a house chart's PNG does)."""

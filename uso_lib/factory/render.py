@@ -1,12 +1,13 @@
 """Run a parameterised report notebook and turn it into one self-contained HTML file.
 
 Execution is in-process: papermill's parameter injection (the same ``injected-parameters`` cell
-the papermill command line writes) and nbclient driving a :class:`~uso_lib.kernels.WarmKernel`,
-cell by cell, so a failure names the cell of the template notebook. The HTML comes from
-nbconvert's HTMLExporter with the code, the prompts, the parameter cells and every stderr
-stream (warnings) removed, wrapped in uso's own page (``templates/report.html.j2``): Finnish
-``lang``, a table of contents from the h2/h3 headings, a print style sheet, images as data URIs
-and no external resources, so the file can be mailed or archived on its own.
+the papermill command line writes) and nbclient driving a
+:class:`~uso_lib.factory.kernels.WarmKernel`, cell by cell, so a failure names the cell of the
+template notebook. The HTML comes from nbconvert's HTMLExporter with the code, the prompts, the
+parameter cells and every stderr stream (warnings) removed, wrapped in uso's own page
+(``templates/report.html.j2``): Finnish ``lang``, a table of contents from the h2/h3 headings,
+a print style sheet, images as data URIs and no external resources, so the file can be mailed
+or archived on its own.
 
 Every file is written atomically (:func:`atomic_write`): a reader sees the old file or the new
 one, never half of one, also when the process is killed.
@@ -43,9 +44,9 @@ from papermill.parameterize import parameterize_notebook
 
 from uso_lib import __version__
 from uso_lib.errors import OutputError, UsoError
-from uso_lib.kernels import KernelStartError, WarmKernel, notebook_imports
+from uso_lib.factory.kernels import KernelStartError, WarmKernel, notebook_imports
 
-TEMPLATES = Path(__file__).resolve().parent / "templates"
+TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 HIDDEN_TAGS = ("injected-parameters", "parameters")
 TITLE_PREFIX = "Tilanneanalyysi"
 NBCONVERT_ALT = "No description has been provided for this image"
@@ -527,7 +528,7 @@ def render(notebook: str | os.PathLike, params: Mapping[str, object], out: str |
            *, title: str, timeout: float | None = None, kernel_name: str | None = None,
            appendix: bool = True) -> Path:
     """Render one report to ``out`` (an .html path) in a kernel of its own. The factory
-    (:mod:`uso_lib.batch`) does the same with warm kernels; this is the simple path for
+    (:mod:`uso_lib.factory`) does the same with warm kernels; this is the simple path for
     scripts. Appendix files land next to ``out`` (``<stem>-liite.csv`` / ``.xlsx``)."""
     out = Path(out)
     nb = read_notebook(notebook)

@@ -28,7 +28,7 @@ from uso_lib import text as text_mod
 from uso_lib.catalog import Indicator
 from uso_lib.errors import NoData, UsoError
 from uso_lib.regions import COUNTRY
-from uso_lib.report_html import (
+from uso_lib.report.html import (
     RELATIVE_INDEX_LABEL,
     anchor,
     chart_source,
@@ -45,7 +45,7 @@ from uso_lib.report_html import (
 )
 
 if TYPE_CHECKING:
-    from uso_lib.report import Report
+    from uso_lib.report.state import Report
 
 CHART_YEARS = 20  # a time-series chart shows at most this many latest years
 

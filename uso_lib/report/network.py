@@ -12,10 +12,10 @@ import pandas as pd
 from IPython.display import HTML
 
 from uso_lib import catalog as catalog_mod
-from uso_lib import compare, fmt, maps, viz
+from uso_lib import compare, fmt, viz
 from uso_lib.errors import NoData
 from uso_lib.params import Network, fee_tier, fee_tier_label
-from uso_lib.report_html import (
+from uso_lib.report.html import (
     chart_source,
     chart_unit,
     esc,
@@ -30,6 +30,7 @@ from uso_lib.report_html import (
     value_text,
 )
 from uso_lib.store import Store
+from uso_lib.viz import maps
 
 POPULATION = "vaesto"
 HEADLINE = ("vaesto_muutos_pct", "yli64_osuus", "tyottomyysaste", "tyollisyysaste",

@@ -21,7 +21,7 @@ from rustpy_xlsxwriter import write_worksheets
 from uso_lib.catalog import Indicator
 from uso_lib.errors import OutputError
 from uso_lib.regions import COUNTRY, registry
-from uso_lib.report_html import indicator_unit
+from uso_lib.report.html import indicator_unit
 
 COLUMNS = ["indicator", "label", "kunta", "nimi", "year", "category", "value", "status",
            "unit", "source", "table", "vintage", "origin"]

@@ -1,0 +1,53 @@
+"""The same jobs on a Dask cluster (``uso report --scheduler``); the results come back to this
+process to be written."""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import os
+from collections.abc import Callable
+
+from uso_lib.errors import UsoError
+from uso_lib.factory.jobs import Job, Outcome, release_kernels, run_job
+from uso_lib.factory.local import Progress
+from uso_lib.factory.manifest import now
+
+
+def run_dask(jobs: list[Job], scheduler: str, progress: Progress,
+              deliver: Callable[[Outcome], None]) -> int:
+    """The same jobs on a Dask cluster; results come back here to be written."""
+    try:
+        from dask.distributed import Client, as_completed
+    except ImportError as exc:  # pragma: no cover - dask[distributed] is a dependency
+        raise UsoError("--scheduler needs dask.distributed (pip install 'dask[distributed]')."
+                       ) from exc
+    try:
+        client = Client(scheduler, timeout=30, set_as_default=False)
+    except OSError as exc:
+        raise UsoError(f"Cannot reach the Dask scheduler at {scheduler}: {exc}",
+                       hint="Start it with `dask scheduler` and workers with "
+                            "`dask worker tcp://HOST:8786`, or leave out --scheduler.") from exc
+    futures = {}
+    try:
+        nthreads = sum((client.nthreads() or {}).values())
+        token = hashlib.sha256(now().encode() + os.urandom(8)).hexdigest()[:10]
+        for job in jobs:
+            fut = client.submit(run_job, job, key=f"uso-report-{job.key}-{token}", pure=False)
+            futures[fut] = job
+        for fut in as_completed(list(futures), loop=client.loop):
+            job = futures[fut]
+            try:
+                o = fut.result()
+            except Exception as exc:  # the worker process was lost (several times)
+                o = Outcome(job.key, job.kunta, job.name, "failed", reason="worker",
+                            error=f"the Dask worker was lost: {type(exc).__name__}: {exc}")
+            deliver(o)
+        return nthreads
+    finally:
+        with contextlib.suppress(Exception):
+            client.cancel(list(futures))
+        with contextlib.suppress(Exception):
+            client.run(release_kernels)
+        client.close()
+
