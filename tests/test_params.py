@@ -242,3 +242,46 @@ def test_alias_that_contains_itself_is_refused(tmp_path):
     err = _error(tmp_path, "name: X\nperiod: 2023-2024\nmembers: &m\n  - kunta: Juva\n"
                            "    verrokit: *m\n")
     assert "refers to the list or mapping it is in" in str(err) and err.line == 3
+
+
+# -- planning a file of many broken entries: one pass (#16) ----------------------------------
+def _many_bad_members(n: int) -> str:
+    lines = ["name: X", "period: 2023-2024", "members:", "  - kunta: Juva",
+             "    verrokit: [Imatra]"]
+    for i in range(n):  # alternately an unknown name and a duplicate with a bad peer list
+        lines += ([f"  - kunta: Atlantis{i}"] if i % 2 else
+                  ["  - kunta: Juva", "    verrokit: [Nokia, Juva]"])
+    return "\n".join(lines + ["  - kunta: Kuhmo", ""])
+
+
+@pytest.mark.timeout(60)  # re-validating after each bad entry took cubic time (800: 92 s)
+def test_2000_bad_members_are_planned_in_one_pass(tmp_path):
+    from uso_lib.factory import plan_network
+
+    path = _write(tmp_path, _many_bad_members(2000))
+    plan = plan_network(path)
+    assert [m.kunta.name_fi for m in plan.network.members] == ["Juva", "Kuhmo"]
+    assert len(plan.problems) == 2000
+    first, second = plan.problems[:2]
+    assert (first.index, first.kunta.code) == (1, "178")
+    assert "line 6 field 'members[1].kunta': Juva is listed twice (also members[0])" in str(
+        first.error)
+    assert (second.index, second.query, second.kunta) == (2, "Atlantis1", None)
+    assert "line 8 field 'members[2].kunta': Unknown municipality: 'Atlantis1'" in str(
+        second.error)
+    assert plan.problems[-1].index == 2000
+    # the notebooks get the file with the broken entries commented out, and it validates
+    assert plan.text.count("# (uso: skipped, invalid) ") == 3000
+    assert params.parse_network(plan.text).codes() == ["178", "290"]
+
+
+def test_check_members_keeps_the_first_problem_of_each_entry(tmp_path):
+    net, bad = params.check_members(
+        "name: X\nperiod: 2023-2024\nmembers:\n  - kunta: Juva\n    verokit: [Imatra]\n"
+        "  - kunta: Juva\n    verrokit: [Kuhmo, Kuhmo]\n  - kunta: Juva\n", source="n.yaml")
+    # entry 0 has an unknown field, so entry 2's Juva is the first valid one; entry 1 fails on
+    # its doubled peer before that
+    assert [(b.index, b.error.field) for b in bad] == [(0, "members[0].verokit"),
+                                                        (1, "members[1].verrokit[1]")]
+    assert bad[0].kunta.code == "178" and bad[0].lines == (3, 4)
+    assert net.codes() == ["178"]

@@ -47,7 +47,12 @@ MAX_VALUES = 100_000
 _INT_TAG, _FLOAT_TAG = "tag:yaml.org,2002:int", "tag:yaml.org,2002:float"
 
 
-class _Loader(yaml.SafeLoader):
+# libyaml's parser where PyYAML was built with it: the pure-Python one takes seconds for a
+# file of thousands of entries
+_SafeLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+class _Loader(_SafeLoader):
     """The safe loader without YAML 1.1's octal, hexadecimal, binary, sexagesimal and float
     numbers: only a plain decimal without a leading zero (``178``, ``91``) is a number, so
     ``020``, ``046`` and ``0x14`` stay the text that was written."""
@@ -55,7 +60,7 @@ class _Loader(yaml.SafeLoader):
 
 _Loader.yaml_implicit_resolvers = {
     first: [(tag, rx) for tag, rx in resolvers if tag not in (_INT_TAG, _FLOAT_TAG)]
-    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()}
+    for first, resolvers in _SafeLoader.yaml_implicit_resolvers.items()}
 _Loader.add_implicit_resolver(_INT_TAG, re.compile(r"^[-+]?[1-9][0-9]*$"), list("-+123456789"))
 
 
@@ -176,6 +181,152 @@ def load_network(path: Path | str | None = None) -> Network:
 
 def parse_network(text: str, *, source: str = "<network>", path: Path | None = None) -> Network:
     """Validate the YAML text of a network file (``source`` names it in errors)."""
+    raw, root = _read_mapping(text, source)
+    try:
+        spec = _NetworkSpec.model_validate(raw)
+    except ValidationError as exc:
+        raise _spec_error(exc.errors()[0], raw, root, source) from None
+    check = _MemberCheck(source, root)
+    members = [check.member(i, ms) for i, ms in enumerate(spec.members)]
+    return Network(name=spec.name, period=spec.period, members=members, path=path)
+
+
+@dataclass(frozen=True)
+class MemberError:
+    """A member entry that does not validate (:func:`check_members`)."""
+
+    index: int  # position in the file's members list (0-based)
+    query: str  # the entry's kunta as written ("" when it is not plain text)
+    kunta: Municipality | None  # resolved, when the kunta itself is fine
+    error: ParamsError
+    lines: tuple[int, int] | None  # 0-based first and last line (None: a flow-style list)
+
+
+def check_members(text: str, *, source: str = "<network>", path: Path | None = None
+                  ) -> tuple[Network | None, list[MemberError]]:
+    """Validate a network file member by member, in one pass: the network of the entries that
+    validate (None if none does) and the first problem of each that does not. An error outside
+    the members (YAML, name, period) raises ParamsError. One pass, so a file of thousands of
+    broken entries is planned in time proportional to its length (re-validating the file after
+    each bad entry took cubic time)."""
+    raw, root = _read_mapping(text, source)
+    raw_members = raw.get("members")
+    errors: dict[int, ParamsError] = {}
+    try:
+        spec = _NetworkSpec.model_validate(raw)
+        specs: list[_MemberSpec | None] = list(spec.members)
+    except ValidationError as exc:
+        for err in exc.errors():
+            loc = _data_loc(raw, err)
+            if len(loc) >= 2 and loc[0] == "members" and isinstance(loc[1], int):
+                if loc[1] not in errors:
+                    errors[loc[1]] = _spec_error(err, raw, root, source)
+            else:
+                raise _spec_error(err, raw, root, source) from None
+        good = [m for i, m in enumerate(raw_members) if i not in errors]
+        spec = _NetworkSpec.model_validate({**raw, "members": good}) if good else None
+        it = iter(spec.members if spec else [])
+        specs = [None if i in errors else next(it) for i in range(len(raw_members))]
+    check = _MemberCheck(source, root)
+    members: list[Member] = []
+    for i, ms in enumerate(specs):
+        if ms is None:
+            continue
+        try:
+            members.append(check.member(i, ms))
+        except ParamsError as exc:
+            errors[i] = exc
+    spans = _member_spans(root, text)
+    out = []
+    for i in sorted(errors):
+        entry = raw_members[i] if isinstance(raw_members, list) else None
+        q = entry.get("kunta") if isinstance(entry, dict) else None
+        query = str(q).strip() if isinstance(q, str | int) and not isinstance(q, bool) else ""
+        kunta = check.resolved[i] if i in check.resolved else _lookup(query)
+        out.append(MemberError(i, query, kunta, errors[i],
+                               spans[i] if spans and i < len(spans) else None))
+    network = (Network(name=spec.name, period=spec.period, members=members, path=path)
+               if members and spec is not None else None)
+    return network, out
+
+
+def _lookup(query: str) -> Municipality | None:
+    if not query:
+        return None
+    try:
+        return regions.lookup(query)
+    except UnknownMunicipality:
+        return None
+
+
+class _MemberCheck:
+    """Resolves member entries in file order; a municipality listed twice is the later
+    entry's error (entries that failed are not counted)."""
+
+    def __init__(self, source: str, root: yaml.Node | None) -> None:
+        self.source, self.root = source, root
+        self.reg = regions.registry()
+        self.seen: dict[str, int] = {}
+        self.resolved: dict[int, Municipality | None] = {}  # member index -> its kunta
+
+    def error(self, message: str, loc: tuple, line_loc: tuple | None = None) -> ParamsError:
+        return ParamsError(message, file=self.source, field=_field(loc),
+                           line=_line(self.root, loc if line_loc is None else line_loc))
+
+    def resolve(self, query: object, loc: tuple) -> Municipality:
+        try:
+            return self.reg.get(query)
+        except UnknownMunicipality as exc:
+            raise self.error(exc.message, loc) from None
+
+    def member(self, i: int, ms: _MemberSpec) -> Member:
+        self.resolved[i] = None  # an unknown kunta is not looked up again
+        kunta = self.resolve(ms.kunta, ("members", i, "kunta"))
+        self.resolved[i] = kunta
+        if kunta.code in self.seen:
+            raise self.error(f"{kunta.name_fi} is listed twice (also members["
+                             f"{self.seen[kunta.code]}]). Remove one entry.",
+                             ("members", i, "kunta"), ("members", i))
+        peers: list[Municipality] = []
+        codes: set[str] = set()
+        for j, q in enumerate(ms.verrokit):
+            loc = ("members", i, "verrokit", j)
+            peer = self.resolve(q, loc)
+            if peer.code == kunta.code:
+                raise self.error(f"{kunta.name_fi} cannot be its own comparison municipality. "
+                                 "Remove it from 'verrokit'.", loc)
+            if peer.code in codes:
+                raise self.error(f"{peer.name_fi} is listed twice in 'verrokit'. Remove one.",
+                                 loc)
+            codes.add(peer.code)
+            peers.append(peer)
+        self.seen[kunta.code] = i
+        return Member(kunta=kunta, verrokit=peers, notes=ms.notes)
+
+
+def _member_spans(root: yaml.Node | None, text: str) -> list[tuple[int, int]]:
+    """0-based (first, last) line of every item of the top-level ``members`` list; empty for
+    a flow-style list (``members: [...]``), whose items share lines."""
+    if not isinstance(root, yaml.MappingNode):
+        return []
+    seq = next((v for k, v in root.value if getattr(k, "value", None) == "members"), None)
+    if not isinstance(seq, yaml.SequenceNode) or seq.flow_style:
+        return []
+    lines = text.splitlines()
+    spans = []
+    for i, item in enumerate(seq.value):
+        if i + 1 < len(seq.value):  # up to the line before the next item
+            end = seq.value[i + 1].start_mark.line - 1
+        else:  # the end mark sits where the next token starts (maybe on its own line)
+            mark = item.end_mark
+            before = lines[mark.line][:mark.column] if mark.line < len(lines) else ""
+            end = mark.line - 1 if not before.strip() else mark.line
+        spans.append((item.start_mark.line, max(end, item.start_mark.line)))
+    return spans
+
+
+def _read_mapping(text: str, source: str) -> tuple[dict, yaml.Node | None]:
+    """The file's top-level mapping and node tree; ParamsError for YAML that is not one."""
     try:
         raw, root = load_yaml(text, source=source)
     except yaml.YAMLError as exc:
@@ -194,47 +345,13 @@ def parse_network(text: str, *, source: str = "<network>", path: Path | None = N
     if not isinstance(raw, dict):
         raise ParamsError(f"Expected a mapping with 'name', 'period' and 'members', found "
                           f"{_type_name(raw)}.", file=source, line=_line(root, ()))
-    try:
-        spec = _NetworkSpec.model_validate(raw)
-    except ValidationError as exc:
-        err = exc.errors()[0]
-        loc = _data_loc(raw, err)
-        err["loc"] = loc
-        raise ParamsError(_explain(err), file=source, field=_field(loc),
-                          line=_line(root, loc)) from None
+    return raw, root
 
-    reg = regions.registry()
 
-    def resolve(query: object, loc: tuple) -> Municipality:
-        try:
-            return reg.get(query)
-        except UnknownMunicipality as exc:
-            raise ParamsError(exc.message, file=source, field=_field(loc),
-                              line=_line(root, loc)) from None
-
-    members: list[Member] = []
-    seen: dict[str, int] = {}
-    for i, ms in enumerate(spec.members):
-        kunta = resolve(ms.kunta, ("members", i, "kunta"))
-        if kunta.code in seen:
-            raise ParamsError(f"{kunta.name_fi} is listed twice (also members[{seen[kunta.code]}]"
-                              "). Remove one entry.", file=source,
-                              field=f"members[{i}].kunta", line=_line(root, ("members", i)))
-        seen[kunta.code] = i
-        peers: list[Municipality] = []
-        for j, q in enumerate(ms.verrokit):
-            loc = ("members", i, "verrokit", j)
-            peer = resolve(q, loc)
-            if peer.code == kunta.code:
-                raise ParamsError(f"{kunta.name_fi} cannot be its own comparison municipality. "
-                                  "Remove it from 'verrokit'.", file=source, field=_field(loc),
-                                  line=_line(root, loc))
-            if any(p.code == peer.code for p in peers):
-                raise ParamsError(f"{peer.name_fi} is listed twice in 'verrokit'. Remove one.",
-                                  file=source, field=_field(loc), line=_line(root, loc))
-            peers.append(peer)
-        members.append(Member(kunta=kunta, verrokit=peers, notes=ms.notes))
-    return Network(name=spec.name, period=spec.period, members=members, path=path)
+def _spec_error(err: dict, raw: object, root: yaml.Node | None, source: str) -> ParamsError:
+    loc = _data_loc(raw, err)
+    err = {**err, "loc": loc}
+    return ParamsError(_explain(err), file=source, field=_field(loc), line=_line(root, loc))
 
 
 def load_yaml(text: str, *, source: str = "<params>") -> tuple[object, yaml.Node | None]:

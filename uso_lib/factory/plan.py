@@ -4,16 +4,13 @@ member entries that do not validate set aside as failed reports instead of stopp
 from __future__ import annotations
 
 import os
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import yaml
-
 from uso_lib import params as params_mod
 from uso_lib import regions
-from uso_lib.errors import ParamsError, UsoError
+from uso_lib.errors import ParamsError
 from uso_lib.regions import Municipality
 
 
@@ -36,34 +33,12 @@ class NetworkPlan:
     problems: list[MemberProblem] = field(default_factory=list)
 
 
-_MEMBER_FIELD = re.compile(r"^members\[(\d+)\]")
-
-
-def _member_spans(text: str) -> list[tuple[int, int]]:
-    """0-based (first, last) line of every item of the top-level ``members`` list."""
-    root = yaml.compose(text)
-    if not isinstance(root, yaml.MappingNode):
-        return []
-    seq = next((v for k, v in root.value if getattr(k, "value", None) == "members"), None)
-    if not isinstance(seq, yaml.SequenceNode) or seq.flow_style:
-        return []
-    lines = text.splitlines()
-    spans = []
-    for i, item in enumerate(seq.value):
-        if i + 1 < len(seq.value):  # up to the line before the next item
-            end = seq.value[i + 1].start_mark.line - 1
-        else:  # the end mark sits where the next token starts (maybe on its own line)
-            mark = item.end_mark
-            before = lines[mark.line][:mark.column] if mark.line < len(lines) else ""
-            end = mark.line - 1 if not before.strip() else mark.line
-        spans.append((item.start_mark.line, max(end, item.start_mark.line)))
-    return spans
-
-
 def plan_network(path: str | os.PathLike | None) -> NetworkPlan:
-    """Validate the network file with :func:`uso_lib.params.parse_network`, setting aside the
-    member entries that fail (each becomes a failed report) instead of stopping the run. An
-    error outside the members (YAML syntax, name, period) still stops it."""
+    """Validate the network file with :func:`uso_lib.params.check_members`, setting aside the
+    member entries that fail (each becomes a failed report, its lines commented out of the
+    file the notebooks read) instead of stopping the run. An error outside the members (YAML
+    syntax, name, period) still stops it. One pass over the members: planning time grows with
+    the file's length, however many entries are broken."""
     if path is None:
         return NetworkPlan(None, None, "")
     path = Path(path)
@@ -75,42 +50,21 @@ def plan_network(path: str | os.PathLike | None) -> NetworkPlan:
     except (OSError, UnicodeDecodeError) as exc:
         raise ParamsError(f"The file cannot be read as UTF-8 text: {exc}",
                           file=str(path)) from None
-    try:
-        raw = yaml.safe_load(text) if text.strip() else None
-    except yaml.YAMLError:  # syntax, or a tag that would build objects: said by the parser
-        raw = None
-        params_mod.parse_network(text, source=str(path), path=path)  # raises a ParamsError
-    raw_members = raw.get("members") if isinstance(raw, dict) else None
-    problems: list[MemberProblem] = []
-    remaining = list(range(len(raw_members))) if isinstance(raw_members, list) else []
-    current = text
-    while True:
-        try:
-            net = params_mod.parse_network(current, source=str(path), path=path)
-            return NetworkPlan(net, path, current, problems)
-        except ParamsError as exc:
-            m = _MEMBER_FIELD.match(exc.field or "")
-            spans = _member_spans(current) if m else []
-            if not m or int(m.group(1)) >= len(spans) or len(spans) != len(remaining):
-                raise
-            j = int(m.group(1))
-            orig = remaining.pop(j)
-            first, last = spans[j]
-            entry = raw_members[orig] if isinstance(raw_members[orig], dict) else {}
-            query = str(entry.get("kunta", "")) if entry else ""
-            try:
-                kunta = regions.lookup(query) if query else None
-            except UsoError:
-                kunta = None
-            if orig != j:  # name the entry as it is numbered in the file
-                exc = ParamsError(str(exc).replace(f"members[{j}]", f"members[{orig}]", 1))
-            problems.append(MemberProblem(orig, query, kunta, exc))
-            lines = current.splitlines(keepends=True)
-            for i in range(first, min(last + 1, len(lines))):
-                lines[i] = "# (uso: skipped, invalid) " + lines[i].lstrip("#")
-            current = "".join(lines)
-            if not remaining:
-                raise exc from None
+    net, bad = params_mod.check_members(text, source=str(path), path=path)
+    if not bad:
+        return NetworkPlan(net, path, text, [])
+    if net is None or any(b.lines is None for b in bad):  # nothing left, or a flow-style list
+        raise (bad[-1] if net is None else bad[0]).error
+    lines = text.splitlines(keepends=True)
+    for b in bad:
+        first, last = b.lines
+        for i in range(first, min(last + 1, len(lines))):
+            lines[i] = "# (uso: skipped, invalid) " + lines[i].lstrip("#")
+    current = "".join(lines)
+    net = params_mod.parse_network(current, source=str(path), path=path)  # as notebooks read it
+    return NetworkPlan(net, path, current,
+                       [MemberProblem(b.index, b.query, b.kunta, b.error) for b in bad])
+
 
 # -- planning -----------------------------------------------------------------------------
 @dataclass
