@@ -8,9 +8,7 @@ reaches the page raw.
 
 from __future__ import annotations
 
-import base64
 import html
-import io
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import date
@@ -301,61 +299,24 @@ MAP_COLOURS = 64
 
 def png_data_uri(fig, *, dpi: int = PNG_DPI, colours: int = PNG_COLOURS,
                  caption_below: bool = False, source: str | None = None) -> str:
-    """The figure as a compact PNG data URI (and the figure closed).
+    """The figure as a compact PNG data URI (and the figure closed), through the one PNG
+    pipeline (:func:`uso_lib.viz.export.to_png_bytes`).
 
     A report embeds some fifty charts and must stay a small self-contained file (< 3 MB) that
     renders in seconds, so the figure is rasterised once at a modest resolution and reduced to
-    a palette of ``colours``: the house style uses a handful of flat colours, so the palette
-    image looks the same at about a quarter of the size, and encoding the small palette image
-    is cheaper than encoding the full-colour one.
+    a palette of ``colours``.
 
     ``caption_below``: the page prints the chart's source as the caption under the image, so
     the house chart's own source line is left out of the pixels (it would repeat the caption,
-    and its glyphs are a tenth of a report's drawing time); the PNG keeps it as metadata
-    ("Source"), so a chart saved from the page still says where its figures come from.
-    ``source`` is that metadata when given (a map's, whose credit is in the page's caption);
-    a house chart's own source line is the default, and is left out of the pixels either way
-    when the caption is below."""
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from PIL import Image, PngImagePlugin
+    and drawing its glyphs costs time for nothing); the PNG keeps it as metadata ("Source"),
+    so a chart saved from the page still says where its figures come from. ``source`` is that
+    metadata when given (a map's, whose credit is in the page's caption); a house chart's own
+    source line is the default, and is left out of the pixels either way when the caption is
+    below."""
+    from uso_lib.viz.export import to_data_uri
 
-    from uso_lib import viz
-    from uso_lib.viz.agg import ChartCanvas
-
-    info = PngImagePlugin.PngInfo()
-    try:
-        fig.set_dpi(dpi)
-        crop = 0
-        if isinstance(fig, viz.Chart):
-            source = source or fig.source
-            if caption_below:
-                crop = fig.hide_source()
-        if source:
-            info.add_itxt("Source", source)
-        canvas = fig.canvas if isinstance(fig.canvas, FigureCanvasAgg) else ChartCanvas(fig)
-        canvas.draw()
-        size = canvas.get_width_height()
-        img = Image.frombuffer("RGBA", size, canvas.buffer_rgba(), "raw", "RGBA", 0, 1)
-        if crop:
-            img = img.crop((0, 0, size[0], size[1] - crop))
-        if fig.get_facecolor()[3] < 1:  # see-through background: put it on white paper
-            img = Image.alpha_composite(Image.new("RGBA", img.size, "white"), img)
-        img = img.convert("RGB")
-        pal = img.quantize(colors=colours, method=Image.Quantize.FASTOCTREE)
-        # the octree averages white with the lightest anti-aliased pixels (254, 254, 254):
-        # snap near-white entries back to the page's white, so no faint box frames a chart
-        rgb = pal.getpalette() or []
-        for k in range(0, len(rgb), 3):
-            if min(rgb[k:k + 3]) >= 250:
-                rgb[k:k + 3] = [255, 255, 255]
-        pal.putpalette(rgb)
-    finally:
-        viz.close(fig)
-    buf = io.BytesIO()
-    # zlib level 3: half the encoding time of the default 6 for a fifth more bytes (a report
-    # of ~50 charts: 0.07 s less, ~0.1 MB more)
-    pal.save(buf, format="PNG", pnginfo=info, compress_level=3)
-    return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode("ascii")
+    return to_data_uri(fig, dpi=dpi, colours=colours, caption_below=caption_below,
+                       source=source)
 
 
 def figure_html(fig, *, alt: str, rows: pd.DataFrame | None = None, caption: str = "",
