@@ -262,3 +262,22 @@ def test_rate_limit_wait_is_said(server, regions_body):
     c.get("regions", params={"again": "1"})
     assert said == ["waiting 5 s for the server's rate limit (1 call per 5 s)"]
     assert limiter.waited == 5.0
+
+
+def test_host_failing_two_requests_in_a_row_is_given_up(server, regions_body):
+    for path in ("regions", "indicators", "json"):
+        server.route("GET", f"/rest/1.1/{path}", httpfake.Reply(503, json={"error": "down"}))
+    server.route("GET", "/rest/1.1/indicators/127", httpfake.Reply(json={"id": 127}))
+    c = client(server.url + "/rest/1.1", [])
+    with pytest.raises(SourceError, match=r"HTTP 503.*after 4 attempts"):
+        c.get("regions")
+    c.get("indicators/127").json()  # an answer in between: one failure does not give up
+    with pytest.raises(SourceError, match=r"HTTP 503.*after 4 attempts"):
+        c.get("indicators")
+    assert c.calls == 9 and not c.unreachable
+    with pytest.raises(SourceError, match=r"HTTP 503.*after 4 attempts"):
+        c.get("json")
+    with pytest.raises(SourceError, match=r"failed on two requests in a row earlier in this "
+                                          r"run \(HTTP 503 Service Unavailable after 4"):
+        c.get("regions", params={"again": "1"})
+    assert c.calls == 13  # the last request was not sent

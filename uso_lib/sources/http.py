@@ -20,8 +20,9 @@ network is gone. So every call
 - when the live call still fails, answers from the cache even if stale -- and says so in
   :attr:`Fetched.note`;
 - gives up on a host for the rest of the run once it cannot be connected to or does not answer
-  in time, so ``uso data refresh`` without network finishes in seconds and against a hanging
-  server within one request's budget.
+  in time, or has failed two requests in a row, so ``uso data refresh`` without network
+  finishes in seconds and against a hanging or failing server within about one request's
+  budget.
 
 Each attempt runs in a worker thread that the caller waits for with a time-out: that is the only
 way to bound a server that trickles even its headers. Clock and sleep are injectable so tests
@@ -79,6 +80,7 @@ class Deadline:
         self.seconds, self.what, self.hint, self.clock = seconds, what, hint, clock
         self.start = clock()
         self.down: dict[str, _Failure] = {}  # host -> why it is skipped for the rest of the run
+        self.strikes: dict[str, int] = {}  # host -> requests failed in a row
 
     def remaining(self) -> float:
         if self.seconds is None:
@@ -340,9 +342,22 @@ class HttpClient:
         return (self.deadline.hint if limit == self.deadline.describe() and self.deadline.hint
                 else NETWORK_HINT + SLOW_HINT)
 
-    def _mark_down(self, host: str, why: _Failure) -> None:
-        self.unreachable = why.text
-        self.deadline.down[host] = why
+    def _failed(self, host: str, error: _Failure, failure: _Failure) -> _Failure:
+        """A request failed for good (``error``: its last attempt). The host is given up for
+        the rest of the run when it could not be connected to or did not answer in time, or
+        when two requests in a row failed: a broken server then costs a run about one
+        request's budget, not one per table."""
+        strikes = self.deadline.strikes[host] = self.deadline.strikes.get(host, 0) + 1
+        if error.kind in ("connect", "timeout"):
+            self.unreachable = error.text
+            self.deadline.down[host] = _Failure(
+                f"could not be reached earlier in this run ({error.text})", error.hint)
+        elif strikes >= 2:
+            self.unreachable = failure.text
+            self.deadline.down[host] = _Failure(
+                f"failed on two requests in a row earlier in this run ({failure.text})",
+                failure.hint)
+        return failure
 
     def _send(self, prepared: requests.PreparedRequest, what: str,
               key: str | None) -> Fetched | _Failure:
@@ -350,8 +365,8 @@ class HttpClient:
         host = urlsplit(prepared.url).netloc
         down = self.deadline.down.get(host)
         if down or self.unreachable:
-            return _Failure(f"{host} could not be reached earlier in this run "
-                            f"({down.text if down else self.unreachable})",
+            return _Failure(f"{host} {down.text}" if down else f"{host} could not be reached "
+                            f"earlier in this run ({self.unreachable})",
                             down.hint if down else NETWORK_HINT)
         budget_end = self.clock() + self.budget
         attempt = 0
@@ -378,12 +393,14 @@ class HttpClient:
             if isinstance(got, _Failure):
                 error = got
                 if error.kind == "final":
-                    return error
+                    return self._failed(host, error, error)
                 if error.kind == "connect":
                     retries = self.connect_retries
             else:
                 resp, content = got
                 code = resp.status_code
+                if code < 500 and code != 429:  # an answer: the host works
+                    self.deadline.strikes.pop(host, None)
                 if code < 400:
                     return self._fetched(prepared, resp, content, what, key)
                 message = " ".join(content[:ERROR_BODY].decode("utf-8", "replace")[:200].split())
@@ -400,18 +417,15 @@ class HttpClient:
             tries = attempt + 1
             done = f"{error.text} after {tries} attempt{'s' if tries > 1 else ''}"
             if attempt >= retries:
-                if error.kind in ("connect", "timeout"):
-                    self._mark_down(host, error)
-                return _Failure(done, error.hint)
+                return self._failed(host, error, _Failure(done, error.hint))
             left, limit = self._left(budget_end)
             if delay + MIN_ATTEMPT > left:  # no time for a real attempt after the wait
-                if error.kind == "timeout":
-                    self._mark_down(host, error)
                 why = (f"the server asked to wait {asked:g} s (Retry-After), more than the "
                        f"{left:.0f} s left of {limit}" if asked is not None else
                        f"{limit} ran out")
-                return _Failure(f"{done}; not tried again: {why}",
-                                self._limit_hint(limit) if asked is None else error.hint)
+                return self._failed(host, error, _Failure(
+                    f"{done}; not tried again: {why}",
+                    self._limit_hint(limit) if asked is None else error.hint))
             if delay >= NOTIFY_AFTER:
                 self.progress(f"{what}: {error.text}; trying again in {delay:.0f} s")
             self.sleep(delay)
