@@ -93,3 +93,19 @@ def test_a_missing_extra_is_a_clear_error_naming_it(raw_dir, monkeypatch, tmp_pa
         require("uso_broken_module", "lab")
     assert not isinstance(exc.value, UsoError)
     assert exc.value.name == "uso_no_such_dependency"
+
+
+def test_report_on_a_dask_cluster_without_the_dask_extra_says_which_extra(tmp_path, monkeypatch,
+                                                                          capsys):
+    import sys
+
+    from uso_lib.cli import main
+
+    monkeypatch.setitem(sys.modules, "dask.distributed", None)  # as if not installed
+    rc = main(["report", "Juva", "--scheduler", "tcp://127.0.0.1:9", "--out", str(tmp_path),
+               "--no-progress"])
+    err = capsys.readouterr().err
+    assert rc == 2
+    assert "uso report --scheduler" in err and "[dask]" in err
+    assert "pip install -e '.[dask]'" in err and "Traceback" not in err
+    assert not list(tmp_path.glob("*.html"))

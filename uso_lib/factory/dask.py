@@ -9,6 +9,7 @@ import os
 from collections.abc import Callable
 
 from uso_lib.errors import UsoError
+from uso_lib.extras import require
 from uso_lib.factory.jobs import Job, Outcome, release_kernels, run_job
 from uso_lib.factory.local import Progress
 from uso_lib.factory.manifest import now
@@ -17,11 +18,8 @@ from uso_lib.factory.manifest import now
 def run_dask(jobs: list[Job], scheduler: str, progress: Progress,
               deliver: Callable[[Outcome], None]) -> int:
     """The same jobs on a Dask cluster; results come back here to be written."""
-    try:
-        from dask.distributed import Client, as_completed
-    except ImportError as exc:  # pragma: no cover - dask[distributed] is a dependency
-        raise UsoError("--scheduler needs dask.distributed (pip install 'dask[distributed]')."
-                       ) from exc
+    distributed = require("dask.distributed", "dask")  # an extra: says so if missing
+    Client, as_completed = distributed.Client, distributed.as_completed
     try:
         client = Client(scheduler, timeout=30, set_as_default=False)
     except OSError as exc:
