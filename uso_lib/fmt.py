@@ -48,8 +48,9 @@ def number(value: object, decimals: int = 0, *, missing: str = MISSING,
 @lru_cache(maxsize=2**16)
 def _number(v: float, decimals: int, signed: bool) -> str:
     """:func:`number` of a present value, cached: a report writes the same few hundred figures
-    in several places (and charts their tick labels), and Babel takes ~0.05 ms a figure. Equal
-    floats give equal text (0.0 and -0.0 both give "0"), so the cache key is safe."""
+    in several places (and charts their tick labels), and Babel's formatting is slow next to
+    a dictionary look-up (benchmarks/README.md). Equal floats give equal text (0.0 and -0.0
+    both give "0"), so the cache key is safe."""
     q = Decimal(repr(v)).quantize(Decimal(1).scaleb(-decimals), rounding=ROUND_HALF_UP)
     pattern = "#,##0" + ("." + "0" * decimals if decimals > 0 else "")
     text = format_decimal(q, format=pattern, locale=LOCALE, decimal_quantization=True)

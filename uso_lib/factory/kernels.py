@@ -13,7 +13,8 @@ report does is visible to the next one, its garbage included (collected during t
 
 What outlives the reset is frozen (:func:`gc.freeze`), so that the cycle collector, which
 ``%reset`` runs twice, walks only the objects of the last report instead of every module and
-cache of the kernel: a reset costs about 0.02 s of CPU instead of 0.25 s.
+cache of the kernel, which makes a reset a small fraction of what it cost
+(benchmarks/README.md).
 
 A kernel is driven from one thread only (its client lives on that thread's event loop), which
 is how the factory uses it: one warm kernel per worker thread.
@@ -43,7 +44,7 @@ import warnings as _warnings
 
 # What the cycle collector may skip: the imported modules and the shared caches outlive every
 # report, yet each full collection (two per %reset, more while a report runs) walked all of
-# them again (~250 000 objects, 0.1-0.25 s each). freeze() parks what is alive at the end of
+# them again, hundreds of thousands of objects each time. freeze() parks what is alive at the end of
 # a reset; every FULL_GC_EVERY resets the park is emptied once, so that a cached object which
 # later turns into cyclic garbage is still freed.
 FULL_GC_EVERY = 25
@@ -203,7 +204,7 @@ def _history_in_memory(name: str) -> list[str]:
     nbclient does this only for kernels named ``python3``; under uso's own kernel every cell
     of every report went into the user's ``~/.ipython`` history database: tens of thousands
     of rows after a few ``--all`` runs, both worker kernels writing to one SQLite file, and
-    about 2 % of a report's CPU time in the history thread."""
+    CPU time of every report spent in the history thread."""
     try:
         argv = KernelSpecManager().get_kernel_spec(name).argv
     except Exception:

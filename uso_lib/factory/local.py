@@ -89,8 +89,8 @@ def gc_frozen():
 
     Each report's page is exported here (nbconvert's templates, then an lxml pass) and the
     kernel's messages are decoded here; the collections that garbage triggers walked every
-    object of nbconvert, pandas and the rest (~230 000) again, ~0.07 s per report (measured
-    when the page was parsed with BeautifulSoup). The objects alive when the run starts
+    object of nbconvert, pandas and the rest again, for every report (benchmarks/README.md).
+    The objects alive when the run starts
     are frozen (:func:`gc.freeze`) and thawed when it ends, unless the caller keeps frozen
     objects of its own: then the permanent generation is left alone."""
     if gc.get_freeze_count():
