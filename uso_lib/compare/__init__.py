@@ -77,38 +77,19 @@ from uso_lib.compare.stats import (
 )
 from uso_lib.errors import NoData, UsoError
 from uso_lib.store import Store, StoreLike, get_store
-from uso_lib.store.index import MemberValues, StoreIndex, Table, YearValues
+from uso_lib.store.index import MemberValues, Table, YearValues
 
 DEFAULT_SPAN = 5  # years of the default change period
 GROUP_ORDER = ("peers", "network", "maakunta", "kuntaryhmitys", "country")
-RELATIVE_INDEX_LABEL = "indeksi, mediaanikunta = 100 (vain järjestys)"  # until report/html.py
-# imports it from uso_lib.text (issue #15)
 __all__ = [  # the engine, and the statistics and result types it is built on
     "Change", "Comparison", "DEFAULT_SPAN", "GROUP_ORDER", "Group", "GroupChange", "GroupStats",
-    "IndicatorLike", "MemberValues", "OVERVIEW_COLUMNS", "RELATIVE_INDEX_LABEL", "Store",
-    "StoreLike", "THRESHOLD_SD", "Table", "YearStats", "YearValues", "assess", "cache_for",
-    "change", "compare", "default_period", "finite", "get_store", "group_stats", "groups_for",
-    "indicator_def", "overview", "percentile", "quintile_cuts", "quintiles", "rank_text", "ranking",
-    "ranks", "resolve_codes", "resolve_year", "robust_sd", "score", "series_frame", "source_text",
-    "table", "weights", "year_percentile", "year_quintile", "year_stats",
+    "IndicatorLike", "MemberValues", "OVERVIEW_COLUMNS", "Store", "StoreLike", "THRESHOLD_SD",
+    "Table", "YearStats", "YearValues", "assess", "change", "compare", "default_period", "finite",
+    "get_store", "group_stats", "groups_for", "indicator_def", "overview", "percentile",
+    "quintile_cuts", "quintiles", "rank_text", "ranking", "ranks", "resolve_codes", "resolve_year",
+    "robust_sd", "score", "series_frame", "source_text", "table", "weights", "year_percentile",
+    "year_quintile", "year_stats",
 ]
-
-
-class _ReportView:
-    """Until the report reads rows through :meth:`Store.select` (issue #15): what
-    ``report_sections`` used of the old per-store cache."""
-
-    def __init__(self, index: StoreIndex) -> None:
-        self.groups = self
-        self.row_index = index.row_index
-        self._index = index
-
-    def get(self, indicator: str) -> pd.DataFrame | None:
-        return self._index.rows(indicator) if self._index.has(indicator) else None
-
-
-def cache_for(store: Store) -> _ReportView:
-    return _ReportView(store.index)
 
 
 def table(indicator: str, store: StoreLike = None, category: str = "") -> Table | None:

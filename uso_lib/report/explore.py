@@ -68,8 +68,9 @@ def describe(r: Report, indicator: str) -> HTML:
         c, "peers" if r.peers else "country")))
     if g.rank is not None:
         pct = fmt.number(c.percentile, 0) if c.percentile is not None else "–"
+        basis = text_mod.RANK_BASIS[c.polarity]
         parts.append(paragraph(f"Koko maassa sija {g.rank_text}/{g.n_ranked} "
-                               f"({c.rank_basis}); persentiili {pct}, viidennes {c.quintile} "
+                               f"({basis}); persentiili {pct}, viidennes {c.quintile} "
                                "(1 = pienimmät arvot).", cls="uso-note"))
     return page(parts)
 

@@ -19,9 +19,9 @@ from IPython.display import HTML
 from uso_lib import compare, fmt
 from uso_lib.catalog import Indicator
 from uso_lib.regions import slugify
+from uso_lib.text import RELATIVE_INDEX_LABEL
 
 LICENCE = "CC BY 4.0"
-RELATIVE_INDEX_LABEL = compare.RELATIVE_INDEX_LABEL  # "indeksi, mediaanikunta = 100 (...)"
 NO_DATA_TEXT = "Ei tietoa offline-aineistossa; `uso data refresh` hakee sen."
 
 # The report's own elements (the page, fonts and print rules come from the HTML template of

@@ -123,32 +123,27 @@ def theme_section(r: Report, theme_id: str) -> str:
 
 # -- data access ------------------------------------------------------------------------------
 def store_rows(r: Report, ind_id: str) -> pd.DataFrame:
-    rows = compare.cache_for(r.store).groups.get(ind_id)
-    return rows if rows is not None else r.store.frame.iloc[0:0]
+    return r.store.rows(ind_id)
 
 
 def select(r: Report, ind_id: str, codes: Sequence[str], years: Iterable[int] | None = None,
            category: str | None = "") -> pd.DataFrame:
     """The store rows behind what a chart or table shows (for source lines and the appendix):
     those of ``codes``, of ``years`` when given, of ``category`` (None: every category)."""
-    index = compare.cache_for(r.store).row_index(ind_id)
-    if index is None:
-        return store_rows(r, ind_id)
-    return index.select(codes, years, category)
+    return r.store.select(ind_id, codes, years, category)
 
 
 def has_total(r: Report, ind: Indicator) -> bool:
-    tab = compare.table(ind.id, r.store)
+    tab = r.store.table(ind.id)
     return tab is not None and bool(tab.years)
 
 
 def has_categories(r: Report, ind: Indicator) -> bool:
-    index = compare.cache_for(r.store).row_index(ind.id)
-    return index is not None and index.has_categories
+    return r.store.index.has_categories(ind.id)
 
 
 def own_years(r: Report, ind: Indicator, until: int | None = None) -> list[int]:
-    tab = compare.table(ind.id, r.store)
+    tab = r.store.table(ind.id)
     if tab is None or r.kunta.code not in tab.values.columns:
         return []
     ys = [int(y) for y in tab.values[r.kunta.code].dropna().index]
@@ -250,7 +245,7 @@ def series_chart(r: Report, ind: Indicator, c: compare.Comparison) -> Chart:
                                title=title, subtitle=sub, source=chart_source(rows))
         return figure_html(fig, alt=f"{ind.label}: {name} ja vertailukunnat {c.year}",
                            rows=rows), rows
-    tab = compare.table(ind.id, r.store)
+    tab = r.store.table(ind.id)
     groups = [g for g in r.groups() if g.key in ("peers", "network")]
     frame = compare.series_frame(ind, r.kunta.code, groups, store=r.store, years=years)
     frame = frame.rename(columns={g.label: group_label(r, g.key) for g in groups})
@@ -344,14 +339,9 @@ def _comparison_html(rows: list[dict[str, str]]) -> str:
 def latest_category_year(r: Report, ind: Indicator, kunta: str) -> int | None:
     """The latest year of the municipality's breakdown with a value (at most the report's
     year, when it has one then)."""
-    index = compare.cache_for(r.store).row_index(ind.id)
-    if index is None:
+    years = r.store.index.category_years(ind.id, kunta)
+    if not years:
         return None
-    pos = index.positions([kunta], category=None)
-    pos = pos[(index.category[pos] != "") & index.has_value[pos]]
-    if not pos.size:
-        return None
-    years = sorted({int(y) for y in index.year[pos]})
     if r.year is not None:
         years = [y for y in years if y <= r.year] or years
     return years[-1]

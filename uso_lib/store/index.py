@@ -68,6 +68,16 @@ class StoreIndex:
             self._row_indices[indicator] = None if rows is None else RowIndex(rows)
         return self._row_indices[indicator]
 
+    def has_categories(self, indicator: str) -> bool:
+        """Whether ``indicator`` has a breakdown (rows whose category is not "")."""
+        got = self.row_index(indicator)
+        return got is not None and got.has_categories
+
+    def category_years(self, indicator: str, kunta: str) -> list[int]:
+        """The years in which ``kunta`` has a value of some breakdown of ``indicator``."""
+        got = self.row_index(indicator)
+        return [] if got is None else got.category_years(kunta)
+
 
 def per_store(fn: Callable[[Store], T]) -> Callable[[Store], T]:
     """Memoise ``fn(store)`` once per loaded frame of the store (on its :class:`StoreIndex`):
