@@ -193,7 +193,7 @@ class _OneParseExporter(HTMLExporter):
     again only to give images without alt text a stand-in and inputs and outputs a tabindex.
     :func:`_structure` parses the page anyway (with lxml) and does both there
     (:func:`_accessible`), so a report is parsed and serialised once instead of twice (nbconvert's
-    pass costs ~0.15 s for 1 MB).
+    pass is a noticeable cost for a page of a megabyte).
     This method is nbconvert 7's up to that pass; ``tests/test_render.py`` checks that the
     page stays the same as with the stock exporter."""
 
@@ -217,7 +217,7 @@ EXPORTER_OPTIONS = {"template_name": "basic", "exclude_input": True,
                     "embed_images": True, "optimistic_validation": True}
 
 # Exporters no export is using. An nbconvert exporter keeps state while it runs, so it serves
-# one export at a time; building one compiles nbconvert's templates (~0.2 s), so it is kept for
+# one export at a time; building one compiles nbconvert's templates, which is slow, so it is kept for
 # the next export, in whichever thread (a worker, or warm_up ahead of the first report).
 _IDLE: queue.SimpleQueue[HTMLExporter] = queue.SimpleQueue()
 
@@ -256,8 +256,8 @@ def _slug(text: str) -> str:
 
 # -- the page as a tree -------------------------------------------------------------------
 # The body nbconvert renders is parsed with lxml (libxml2's HTML parser, in C) and written out
-# again by lxml's HTML serializer: for a report (~0.9 MB, ~4500 tags) that is a few hundredths
-# of a second, where BeautifulSoup's html.parser took ~0.15 s. libxml2 builds from broken or odd
+# again by lxml's HTML serializer, several times quicker than BeautifulSoup's html.parser on a
+# report's page (benchmarks/README.md). libxml2 builds from broken or odd
 # HTML what a browser builds: a <p> ends where a <div> starts, a <textarea> holds text, not tags,
 # a document inside an output loses its <html>/<head>/<body> tags, a repeated attribute keeps
 # its first value. The page is written as parsed, whitespace and attribute order included;
@@ -446,8 +446,8 @@ def to_html(nb: nbformat.NotebookNode, *, title: str) -> str:
 
 def warm_up(exporters: int = 1) -> None:
     """Get the export ready before the first report needs it: ``exporters`` idle exporters
-    with nbconvert's templates and uso's page templates compiled; cold, a report's export
-    takes ~0.5 s longer. The factory calls this while its kernels start, when this process has
+    with nbconvert's templates and uso's page templates compiled; cold, the first report's
+    export would wait for them. The factory calls this while its kernels start, when this process has
     nothing else to do."""
     nb = nbformat.v4.new_notebook(cells=[
         nbformat.v4.new_markdown_cell("# Otsikko\n\n## Osio\n\n### Kohta &amp; muuta")])

@@ -87,9 +87,8 @@ def write(df: pd.DataFrame, prefix: str | os.PathLike, *,
         if meta:
             sheets.append(("Tietoja", pd.DataFrame(list(meta.items()),
                                                    columns=["kenttä", "arvo"])))
-        # rust_xlsxwriter through its Python binding: a report's ~2 500 rows x 13 columns in
-        # ~0.04 s of CPU, where openpyxl's write-only mode took ~0.3 s, a tenth of the report
-        # (benchmarks/README.md); floats keep every digit (openpyxl wrote 16 significant ones)
+        # rust_xlsxwriter through its Python binding: a report's few thousand cells for a small
+        # part of what openpyxl's write-only mode took (benchmarks/README.md); floats keep every digit (openpyxl wrote 16 significant ones)
         write_worksheets(sheets, p, freeze_panes={"Luvut": {"row": 1, "col": 0}},
                          autofilter={"Luvut": True}, bold_headers=True, autofit=True,
                          dedupe_strings={name: True for name, _ in sheets})
