@@ -217,8 +217,8 @@ EXPORTER_OPTIONS = {"template_name": "basic", "exclude_input": True,
                     "embed_images": True, "optimistic_validation": True}
 
 # Exporters no export is using. An nbconvert exporter keeps state while it runs, so it serves
-# one export at a time; building one compiles nbconvert's templates, which is slow, so it is kept for
-# the next export, in whichever thread (a worker, or warm_up ahead of the first report).
+# one export at a time; building one compiles nbconvert's templates, which is slow, so it is
+# kept for the next export, in whichever thread (a worker, or warm_up ahead of the first report).
 _IDLE: queue.SimpleQueue[HTMLExporter] = queue.SimpleQueue()
 
 
@@ -447,8 +447,8 @@ def to_html(nb: nbformat.NotebookNode, *, title: str) -> str:
 def warm_up(exporters: int = 1) -> None:
     """Get the export ready before the first report needs it: ``exporters`` idle exporters
     with nbconvert's templates and uso's page templates compiled; cold, the first report's
-    export would wait for them. The factory calls this while its kernels start, when this process has
-    nothing else to do."""
+    export would wait for them. The factory calls this while its kernels start, when this
+    process has nothing else to do."""
     nb = nbformat.v4.new_notebook(cells=[
         nbformat.v4.new_markdown_cell("# Otsikko\n\n## Osio\n\n### Kohta &amp; muuta")])
     made = [_new_exporter() for _ in range(exporters - _IDLE.qsize())]  # an earlier run's stay

@@ -88,7 +88,8 @@ def write(df: pd.DataFrame, prefix: str | os.PathLike, *,
             sheets.append(("Tietoja", pd.DataFrame(list(meta.items()),
                                                    columns=["kenttä", "arvo"])))
         # rust_xlsxwriter through its Python binding: a report's few thousand cells for a small
-        # part of what openpyxl's write-only mode took (benchmarks/README.md); floats keep every digit (openpyxl wrote 16 significant ones)
+        # part of what openpyxl's write-only mode took (benchmarks/README.md); floats keep
+        # every digit (openpyxl wrote 16 significant ones)
         write_worksheets(sheets, p, freeze_panes={"Luvut": {"row": 1, "col": 0}},
                          autofilter={"Luvut": True}, bold_headers=True, autofit=True,
                          dedupe_strings={name: True for name, _ in sheets})

@@ -6,8 +6,9 @@ Indicators that belong together (births, deaths and their difference; in-, out- 
 migration; the three job-sector shares ...) are shown as one block: one chart of the
 municipality's series and one table with a row per indicator. That reads better than a dozen
 near-identical charts, and it keeps a report within its time and size budget (every chart
-costs drawing time and bytes of the page). Breakdowns get the chart made for them (population pyramid, service-need
-change, jobs by industry, emissions by sector, commuting, the population projection).
+costs drawing time and bytes of the page). Breakdowns get the chart made for them (population
+pyramid, service-need change, jobs by industry, emissions by sector, commuting, the population
+projection).
 
 A chart that cannot be drawn (an unexpected shape of data) never stops the report: the block
 falls back to the plain comparison and says so.
