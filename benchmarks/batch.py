@@ -18,6 +18,12 @@ are measurements of one machine. Run from the repository root:
     .venv/bin/python benchmarks/batch.py            # (a) and (b), about 10 minutes
     .venv/bin/python benchmarks/batch.py --all      # plus (c)
     .venv/bin/python benchmarks/batch.py --phases   # per-step times of single reports
+    .venv/bin/python benchmarks/batch.py --check    # the factory-speed check (exit 1 if missed)
+
+--check [N] is the factory-speed check of issue #15: `uso report` on N municipalities (default
+8, the first members of params/network.yaml) against the naive command lines on the same N in
+the same run; it exits with 1 when the factory's throughput is below CHECK_RATIO times the
+naive one. It is a benchmark, not a unit test: it takes minutes and depends on the machine.
 """
 
 from __future__ import annotations
@@ -131,6 +137,30 @@ def factory(args: list[str], out: Path) -> dict:
 
 
 PHASE_NAMES = ["Juva", "Kuhmo", "Tornio", "Imatra"]
+CHECK_RATIO = 4.0  # `uso report` on 8 municipalities >= 4x the naive command lines (#15)
+
+
+def check(n: int) -> int:
+    """The factory-speed check: naive command lines and `uso report` on the same ``n``
+    municipalities, one after the other in this run; 0 if the factory reaches CHECK_RATIO."""
+    names = members()[:n]
+    work = Path(tempfile.mkdtemp(prefix="uso-check-"))
+    try:
+        print(f"naive: papermill + nbconvert CLI, {len(names)} municipalities, sequential",
+              flush=True)
+        base = baseline(names, work / "baseline")
+        print(f"factory: uso report {' '.join(names)}", flush=True)
+        fact = factory(names, work / "factory")
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    ratio = base["per_report"] / fact["per_report"]
+    ok = ratio >= CHECK_RATIO and not fact["failed"] and fact["reports"] == len(names)
+    print(f"naive {base['per_report']:.1f} s/report, factory {fact['per_report']:.1f} s/report "
+          f"({fact['workers']} workers): {ratio:.1f}x the naive throughput "
+          f"(check: >= {CHECK_RATIO:g}x) -> {'met' if ok else 'NOT met'}")
+    if fact["failed"]:
+        print(f"failed: {fact['failed']}")
+    return 0 if ok else 1
 
 
 class _Phases:
@@ -222,7 +252,12 @@ def main() -> int:
                     help="only time the steps of single reports (default: "
                          f"{' '.join(PHASE_NAMES)}, twice)")
     ap.add_argument("--rounds", type=int, default=2, help="with --phases: rounds over the names")
+    ap.add_argument("--check", type=int, nargs="?", const=8, metavar="N",
+                    help=f"the factory-speed check: uso report on N municipalities (default 8) "
+                         f">= {CHECK_RATIO:g}x the naive command lines, exit 1 if not")
     a = ap.parse_args()
+    if a.check is not None:
+        return check(a.check)
     if a.phases is not None:
         result = phases(a.phases or PHASE_NAMES, a.rounds)
         print_phases(result)
