@@ -1218,3 +1218,53 @@ def test_refresh_answer_with_a_negative_population_is_refused(tmp_path, doc):
                                 "written: table 11re, vaesto, kunta 091, year 2025: "
                                 "-694 392 is outside the plausible range")
     assert not (tmp_path / "store").exists()
+
+
+# -- #16: no local paths in reports, appendix safety -----------------------------------------
+@case
+def corrupt_store_report_summary(d, ctx):
+    local_store_corrupt(d, ctx)
+    return Case(["report", "Juva", "--aineisto", "local", "--out", str(d / "reports"),
+                 "--notebook", str(NB / "mini.ipynb"), "--workers", "1", "--no-progress"])
+
+
+def test_corrupt_store_file_is_a_warning_in_the_run_summary(cli):
+    r = cli("corrupt_store_report_summary")
+    assert r.proc.returncode == 0 and "Traceback" not in r.out, r.out
+    assert ("uso: warning: Cannot read store file store/file-juva.parquet: " in r.proc.stderr
+            and "-- skipped; the snapshot figures are used instead" in r.proc.stderr)
+    assert str(r.folder) not in r.proc.stderr  # named relative to the data directory
+    assert "1 rendered, 0 failed" in r.proc.stdout
+
+
+def test_corrupt_store_file_note_in_a_report_names_no_local_path(tmp_path):
+    from uso_lib import report
+
+    store = config.data_dir() / "store"
+    store.mkdir(parents=True)
+    (store / "file-juva.parquet").write_bytes(b"PAR1 this is no parquet file")
+    r = report.start("Juva", aineisto="local")
+    html = report.cover(r).data
+    assert "Paikallinen tietovarasto (USO_DATA_DIR): Cannot read store file " \
+           "store/file-juva.parquet" in html
+    assert str(config.data_dir()) not in html and str(tmp_path.parent) not in html
+
+
+def test_csv_appendix_neutralises_formulas_and_keeps_numbers(tmp_path):
+    from uso_lib.report import appendix
+
+    df = pd.DataFrame({"indicator": ["hyte_kerroin"] * 4, "kunta": ["178"] * 4,
+                       "year": [2021, 2022, 2023, 2024], "value": [61.0, -2.5, 70.0, None],
+                       "status": ["", "", "", "-"],
+                       "source": ["=1+1", "=cmd|' /C calc'!A0", "@SUM(A1:A9)", "\t=1+1"],
+                       "table": ["+hyte.csv", "-2+3+cmd|' /C calc'!A0", "hyte.csv", "-5"]})
+    csv_path, xlsx_path = appendix.write(df, tmp_path / "liite")
+    got = pd.read_csv(csv_path, dtype=str, keep_default_na=False)
+    assert got["source"].tolist() == ["'=1+1", "'=cmd|' /C calc'!A0", "'@SUM(A1:A9)",
+                                      "'\t=1+1"]
+    assert got["table"].tolist() == ["'+hyte.csv", "'-2+3+cmd|' /C calc'!A0", "hyte.csv", "-5"]
+    assert got["status"].tolist() == ["", "", "", "-"]  # the nil symbol stays itself
+    # numbers stay numbers (no quote), a missing value an empty cell
+    assert got["value"].tolist() == ["61.0", "-2.5", "70.0", ""]
+    assert got["year"].tolist() == ["2021", "2022", "2023", "2024"]
+    assert pd.read_excel(xlsx_path)["source"].tolist()[0] == "=1+1"  # XLSX: a text cell

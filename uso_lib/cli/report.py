@@ -90,7 +90,7 @@ def cmd_report(args: argparse.Namespace) -> int:
     if args.json:
         print_json({"out": str(summary.out), "seconds": round(summary.seconds, 2),
                     "workers": summary.workers, "scheduler": summary.scheduler,
-                    "up_to_date": summary.up_to_date,
+                    "up_to_date": summary.up_to_date, "warnings": summary.warnings,
                     "reports": [batch.outcome_dict(o) for o in summary.outcomes]})
         return summary.exit_code
     if not summary.outcomes:

@@ -132,6 +132,10 @@ def run(targets: Sequence[Target], options: Options, network: NetworkPlan | None
         "uso_version": __version__,
     }
     warnings: list[str] = []
+    if options.aineisto == "local":  # a skipped or scrubbed store file: said in the summary
+        from uso_lib.store import Store, read_local
+
+        warnings += [w for p in Store("local").local_files() for w in read_local(p)[1]]
     with locked(out):
         sweep(out)
         manifest, problem = read_manifest(out)

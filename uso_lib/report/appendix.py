@@ -9,6 +9,7 @@ crash never leaves half a file where the previous appendix was.
 from __future__ import annotations
 
 import os
+import re
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -96,13 +97,32 @@ def write(df: pd.DataFrame, prefix: str | os.PathLike, *,
 
     try:
         base.parent.mkdir(parents=True, exist_ok=True)
-        atomic(csv_path, lambda p: df.to_csv(p, index=False, encoding="utf-8"))
+        atomic(csv_path, lambda p: csv_safe(df).to_csv(p, index=False, encoding="utf-8"))
         atomic(xlsx_path, _xlsx)
     except OSError as exc:
         raise OutputError(f"Cannot write the data appendix {base}.csv / .xlsx: "
                           f"{exc.strerror or exc}",
                           hint="Check that the folder is writable and the disk not full.") from exc
     return [csv_path, xlsx_path]
+
+
+# A text cell a spreadsheet would take for a formula (=, +, -, @, or a tab or CR before one):
+# OWASP's "CSV Injection" advice, as spreadsheet applications expect, is a leading single
+# quote, which makes the cell text. A lone "-" (the nil symbol) and a signed number written
+# as text cannot hold a formula and stay as they are.
+_FORMULA_START = re.compile(r"^[=+\-@\t\r]")
+_PLAIN = re.compile(r"^-$|^[+-]?\d+([.,]\d+)?$")
+
+
+def csv_safe(df: pd.DataFrame) -> pd.DataFrame:
+    """``df`` with its text cells neutralised for the CSV appendix (numbers stay numbers; the
+    XLSX writes text cells as text already)."""
+    out = df.copy()
+    for col in out.columns:
+        if not pd.api.types.is_numeric_dtype(out[col]):
+            out[col] = [f"'{v}" if isinstance(v, str) and _FORMULA_START.match(v)
+                        and not _PLAIN.match(v) else v for v in out[col]]
+    return out
 
 
 def _repeat(runs: list[tuple[int, str]]) -> list[str]:

@@ -152,7 +152,7 @@ def start(kunta: object, verrokit: object = (), vuosi: object = None,
                 peer_list, method = [], "none"
                 notes.append(f"Vertailukuntia ei voitu ehdottaa: {exc.message}")
     for w in st.warnings:
-        notes.append(f"Paikallisen tietovaraston tiedostoa ei voitu lukea: {w}")
+        notes.append(f"Paikallinen tietovarasto (USO_DATA_DIR): {w}")  # unreadable or odd
     return Report(kunta=m, peers=peer_list, peer_method=method, suggestion=suggestion,
                   network=network, year=year, store=st, aineisto=aineisto, notes=notes)
 

@@ -104,6 +104,23 @@ def _read(path: Path, *, trusted: bool = False) -> pd.DataFrame:
     return normalize(df)
 
 
+def read_local(path: Path) -> tuple[pd.DataFrame | None, list[str]]:
+    """One local store file and the warnings about it: an unreadable file is skipped (None),
+    implausible figures in it are shown as missing (:func:`uso_lib.plausible.scrub`). The
+    warnings name the file relative to the data directory, never the home directory: they
+    reach reports and the factory's run summary."""
+    shown = plausible.display_path(path)
+    try:
+        return plausible.scrub(_read(path), shown)
+    except DataError as exc:
+        why = str(exc.__cause__ or exc)
+        for full in {str(path), str(path.resolve())}:
+            why = why.replace(full, shown)
+        return None, [f"Cannot read store file {shown}: {why} -- skipped; the snapshot "
+                      "figures are used instead. Delete the file, or refresh or import its "
+                      "data again."]
+
+
 @dataclass(frozen=True)
 class Observation:
     indicator: str
@@ -177,19 +194,10 @@ class Store:
                             hint=_REBUILD) from exc
         local = []
         for p in self.local_files():
-            shown = plausible.display_path(p)  # never the home directory: it reaches reports
-            try:
-                df, notes = plausible.scrub(_read(p), shown)
-            except DataError as exc:  # a broken local file is reported and skipped
-                why = str(exc.__cause__ or exc)
-                for full in {str(p), str(p.resolve())}:
-                    why = why.replace(full, shown)
-                self.warnings.append(f"Cannot read store file {shown}: {why} -- skipped; the "
-                                     "snapshot figures are used instead. Delete the file, or "
-                                     "refresh or import its data again.")
-                continue
-            local.append(df)
+            df, notes = read_local(p)
             self.warnings += notes
+            if df is not None:
+                local.append(df)
         if not local:
             return snap
         # local rows win over snapshot rows with the same key; among local rows the origin
