@@ -33,9 +33,8 @@ import pytest
 from conftest import run_uso
 from test_sources_pxweb import BASE, LIMITS, TABLE, answer_from, metadata_of
 
-from uso_lib import config, refresh, regions
+from uso_lib import atomic, config, refresh, regions
 from uso_lib.errors import MergedMunicipality, OutputError, SourceError
-from uso_lib.factory import render
 from uso_lib.sources import files, pxweb
 from uso_lib.sources.http import HttpCache, HttpClient, RateLimiter
 from uso_lib.store import Store
@@ -750,8 +749,8 @@ def test_template_into_a_read_only_folder(cli):
 
 
 class _FailingOs:
-    """``os`` for :func:`uso_lib.factory.render.atomic_write` whose file writes fail after half the
-    bytes, as a full disk or a revoked permission does."""
+    """``os`` for :mod:`uso_lib.atomic` whose file writes fail after half the bytes, as a full
+    disk or a revoked permission does."""
 
     def __init__(self, error: OSError) -> None:
         self.error = error
@@ -778,7 +777,7 @@ class _FailingOs:
 
 
 def _write_fails(monkeypatch, error: OSError) -> None:
-    monkeypatch.setattr(render, "os", _FailingOs(error))
+    monkeypatch.setattr(atomic, "os", _FailingOs(error))
 
 
 def test_report_write_permission_denied_in_process(tmp_path, monkeypatch):
@@ -786,9 +785,9 @@ def test_report_write_permission_denied_in_process(tmp_path, monkeypatch):
     (tmp_path / "178-juva.html").write_text(old, encoding="utf-8")
     _write_fails(monkeypatch, PermissionError(errno.EACCES, "Permission denied"))
     with pytest.raises(OutputError) as info:
-        render.atomic_write(tmp_path / "178-juva.html", "<html>" + "uusi " * 1000 + "</html>")
+        atomic.atomic_write(tmp_path / "178-juva.html", "<html>" + "uusi " * 1000 + "</html>")
     assert "Cannot write" in str(info.value) and "Permission denied" in str(info.value)
-    assert "nothing was left behind" in str(info.value) and "permissions" in str(info.value)
+    assert "nothing was written" in str(info.value) and "permissions" in str(info.value)
     monkeypatch.undo()
     assert [p.name for p in tmp_path.iterdir()] == ["178-juva.html"]
     assert (tmp_path / "178-juva.html").read_text(encoding="utf-8") == old
@@ -799,7 +798,7 @@ def test_report_disk_full_in_process(tmp_path, monkeypatch):
     (tmp_path / "178-juva.html").write_text(old, encoding="utf-8")
     _write_fails(monkeypatch, OSError(errno.ENOSPC, "No space left on device"))
     with pytest.raises(OutputError, match="No space left on device") as info:
-        render.atomic_write(tmp_path / "178-juva.html", b"<html>" + b"x" * 100_000)
+        atomic.atomic_write(tmp_path / "178-juva.html", b"<html>" + b"x" * 100_000)
     assert "free disk space" in str(info.value)
     monkeypatch.undo()
     assert [p.name for p in tmp_path.iterdir()] == ["178-juva.html"]  # no temporary file
@@ -819,7 +818,7 @@ def test_batch_disk_full_keeps_the_previous_reports(tmp_path, monkeypatch):
     _write_fails(monkeypatch, OSError(errno.ENOSPC, "No space left on device"))
     with pytest.raises(OutputError, match="No space left on device") as info:
         batch.run(batch.plan_targets(["Juva"]), options)  # --force: everything is rewritten
-    assert "nothing was left behind" in str(info.value)
+    assert "no file of the set was replaced" in str(info.value)
     monkeypatch.undo()
     assert {p.name: p.read_bytes() for p in out.iterdir()} == before  # no file touched
     # the stopped run leaves no stop flag behind for the next jobs of this process

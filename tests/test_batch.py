@@ -345,3 +345,46 @@ def test_damaged_manifest_means_render_again(tmp_path):
     manifest, warning = read_manifest(tmp_path)
     assert manifest["reports"] == {} and "could not be read" in warning
     assert "every report is rendered again" in warning
+
+
+def test_disk_full_on_the_second_file_keeps_the_report_whole(tmp_path, monkeypatch):
+    """#16: a report's page, appendix and manifest entry change together or not at all."""
+    import errno
+
+    from uso_lib import atomic, factory
+    from uso_lib.errors import OutputError
+
+    out = tmp_path / "reports"
+    options = factory.Options(out=out, notebook=NB / "mini.ipynb", workers=1, force=True,
+                              timeout=120, progress=False, index=False)
+    assert factory.run(factory.plan_targets(["Juva"]), options).exit_code == 0
+    before = {p.name: p.read_bytes() for p in out.iterdir() if p.name != "manifest.json"}
+    reports_before = _manifest(out)["reports"]
+    assert {"178-juva.html", "178-juva-liite.csv", "178-juva-liite.xlsx"} <= set(before)
+
+    class FullOnSecondFile:
+        def __init__(self) -> None:
+            self.writes = 0
+
+        def __getattr__(self, name):
+            return getattr(os, name)
+
+        def fdopen(self, fd, *a, **kw):
+            self.writes += 1
+            if self.writes == 2:  # the appendix CSV went to its temporary; the XLSX fails
+                os.close(fd)
+                raise OSError(errno.ENOSPC, "No space left on device")
+            return os.fdopen(fd, *a, **kw)
+
+    monkeypatch.setattr(atomic, "os", FullOnSecondFile())
+    with pytest.raises(OutputError) as info:
+        factory.run(factory.plan_targets(["Juva"]), options)
+    monkeypatch.undo()
+    msg = str(info.value)
+    assert msg.startswith("Cannot write the report 178-juva (178-juva-liite.xlsx): No space left "
+                          "on device; no file of the set was replaced: ")
+    assert ("178-juva-liite.csv, 178-juva-liite.xlsx, 178-juva.html, manifest.json are "
+            "unchanged") in msg
+    after = {p.name: p.read_bytes() for p in out.iterdir() if p.name != "manifest.json"}
+    assert after == before  # the old page and appendix, and no temporary file
+    assert _manifest(out)["reports"] == reports_before

@@ -15,6 +15,7 @@ import pytest
 from bs4 import BeautifulSoup
 from lxml import etree
 
+from uso_lib import atomic
 from uso_lib.errors import OutputError
 from uso_lib.factory import render
 from uso_lib.factory.kernels import WarmKernel, notebook_imports
@@ -218,14 +219,14 @@ def test_toc_goes_right_after_the_title_block():
 
 def test_atomic_write_leaves_old_file_on_failure(tmp_path, monkeypatch):
     target = tmp_path / "178-juva.html"
-    render.atomic_write(target, "<html>vanha</html>")
+    atomic.atomic_write(target, "<html>vanha</html>")
 
     def fail(src, dst):
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(render.os, "replace", fail)
+    monkeypatch.setattr(atomic.os, "replace", fail)
     with pytest.raises(OutputError) as err:
-        render.atomic_write(target, "<html>uusi</html>")
+        atomic.atomic_write(target, "<html>uusi</html>")
     assert "No space left on device" in str(err.value) and str(target) in str(err.value)
     assert target.read_text() == "<html>vanha</html>"
     assert [p.name for p in tmp_path.iterdir()] == ["178-juva.html"]

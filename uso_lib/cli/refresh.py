@@ -181,10 +181,9 @@ def cmd_import(args: argparse.Namespace) -> int:
 
 
 def cmd_template(args: argparse.Namespace) -> int:
-    import os
     import shutil
-    import tempfile
 
+    from uso_lib.atomic import atomic_write
     from uso_lib.errors import OutputError
     from uso_lib.sources import files
 
@@ -194,19 +193,8 @@ def cmd_template(args: argparse.Namespace) -> int:
         out = out / src.name
     if out.exists() and not args.force:
         raise OutputError(f"{out} exists already; give another --out or add --force.")
-    try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{out.name}.", dir=out.parent)
-    except OSError as exc:
-        raise OutputError(f"Cannot write {out}: {exc.strerror or exc}",
-                          hint="Give a writable folder with --out.") from exc
-    os.close(fd)
-    try:  # atomic: a copy in the same folder, then rename
-        shutil.copyfile(src, tmp)
-        os.replace(tmp, out)
-    except OSError as exc:
-        Path(tmp).unlink(missing_ok=True)
-        raise OutputError(f"Cannot write {out}: {exc.strerror or exc}; nothing was left "
-                          "behind.", hint="Check free disk space, or give another --out.") from exc
+    atomic_write(out, lambda tmp: shutil.copyfile(src, tmp),
+                 hint="Give a writable folder with --out, and check free disk space.")
     print(f"Wrote the empty template {out}. Fill one row per figure, then: "
           f"uso data import {out}")
     return 0

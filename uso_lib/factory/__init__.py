@@ -35,7 +35,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from uso_lib import __version__, config
-from uso_lib.errors import ParamsError, UsoError
+from uso_lib.errors import OutputError, ParamsError, UsoError
 from uso_lib.factory.dask import run_dask
 from uso_lib.factory.jobs import STOPPING, Job, Outcome, release_kernels, run_job
 from uso_lib.factory.local import Progress, gc_frozen, locked, run_local, sweep
@@ -173,7 +173,6 @@ def run(targets: Sequence[Target], options: Options, network: NetworkPlan | None
         def deliver(o: Outcome) -> None:
             record(out, manifest, o, shared, jobs_by_key[o.key].parameters
                    if o.key in jobs_by_key else None, why=reasons.get(o.key))
-            write_manifest(out, manifest)
             outcomes.append(o)
             progress.finished(o)
 
@@ -184,13 +183,12 @@ def run(targets: Sequence[Target], options: Options, network: NetworkPlan | None
         in_main = threading.current_thread() is threading.main_thread()
         if in_main:
             signal.signal(signal.SIGTERM, _on_sigterm)
+        finished = False
         try:
             for o in failures:
                 record(out, manifest, o, shared, None)
                 outcomes.append(o)
                 progress.finished(o)
-            if failures:
-                write_manifest(out, manifest)
             if jobs and options.scheduler:
                 n = run_dask(jobs, options.scheduler, progress, deliver)
                 run_info["workers"] = n
@@ -198,6 +196,7 @@ def run(targets: Sequence[Target], options: Options, network: NetworkPlan | None
             elif jobs:
                 with gc_frozen():
                     run_local(jobs, workers, progress, deliver)
+            finished = True
         except KeyboardInterrupt:
             STOPPING.set()
             release_kernels()
@@ -214,7 +213,12 @@ def run(targets: Sequence[Target], options: Options, network: NetworkPlan | None
                             failed=sum(not o.ok for o in outcomes), up_to_date=len(fresh))
             manifest["run"] = run_info
             manifest["uso_version"] = __version__
-            write_manifest(out, manifest)
+            try:
+                write_manifest(out, manifest)
+            except OutputError:
+                if finished:
+                    raise
+                # the error that stopped the run (often the same full disk) is the one to say
         if options.index and (outcomes or not (out / INDEX).exists()):
             from uso_lib.report.index import write_index
 

@@ -8,7 +8,6 @@ changed (:func:`stale`).
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 from collections.abc import Callable, Iterable
@@ -17,7 +16,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from uso_lib import config
-from uso_lib.factory.render import TEMPLATES, atomic_write
+from uso_lib.atomic import atomic_write, replace_all, sha256_bytes, sha256_file
+from uso_lib.factory.render import TEMPLATES
 
 if TYPE_CHECKING:
     from uso_lib.factory.jobs import Outcome
@@ -42,15 +42,10 @@ def _hash_files(files: Iterable[Path], root: Path | None = None) -> str:
     stat_key = tuple((str(p), p.stat().st_size, p.stat().st_mtime_ns) for p in files)
     if stat_key in _HASH_CACHE:
         return _HASH_CACHE[stat_key]
-    h = hashlib.sha256()
-    for p in files:
-        name = str(p.relative_to(root)) if root and p.is_relative_to(root) else p.name
-        h.update(name.encode() + b"\0")
-        with open(p, "rb") as fh:
-            for chunk in iter(lambda: fh.read(1 << 20), b""):
-                h.update(chunk)
-        h.update(b"\0")
-    digest = "sha256:" + h.hexdigest()
+    listing = "".join(
+        f"{p.relative_to(root) if root and p.is_relative_to(root) else p.name}\0"
+        f"{sha256_file(p)}\0" for p in files)
+    digest = "sha256:" + sha256_bytes(listing)
     _HASH_CACHE[stat_key] = digest
     return digest
 
@@ -90,17 +85,13 @@ def code_hash() -> str:
 
 def template_hash(notebook_text: str) -> str:
     """Hash of the report's template: the notebook and uso's HTML page template and CSS."""
-    h = hashlib.sha256(notebook_text.encode("utf-8"))
-    h.update(_hash_files(_tree(TEMPLATES, lambda p: True), TEMPLATES).encode())
-    return "sha256:" + h.hexdigest()
+    return text_hash(notebook_text + _hash_files(_tree(TEMPLATES, lambda p: True), TEMPLATES))
 
 
-def text_hash(text: str) -> str:
-    return "sha256:" + hashlib.sha256(text.encode("utf-8")).hexdigest()
+def text_hash(text: str | bytes) -> str:
+    """``sha256:<hex>``, the form the manifest records."""
+    return "sha256:" + sha256_bytes(text)
 
-
-def bytes_hash(data: bytes) -> str:
-    return "sha256:" + hashlib.sha256(data).hexdigest()
 
 
 def file_hash(path: Path) -> str:
@@ -108,7 +99,7 @@ def file_hash(path: Path) -> str:
     st = path.stat()
     key = ("file", str(path), st.st_size, st.st_mtime_ns)
     if key not in _HASH_CACHE:
-        _HASH_CACHE[key] = bytes_hash(path.read_bytes())
+        _HASH_CACHE[key] = "sha256:" + sha256_file(path)
     return _HASH_CACHE[key]
 
 # -- the manifest -------------------------------------------------------------------------
@@ -130,7 +121,11 @@ def read_manifest(out: Path) -> tuple[dict, str | None]:
 def write_manifest(out: Path, manifest: dict) -> None:
     manifest["format"] = MANIFEST_FORMAT
     manifest["reports"] = dict(sorted(manifest["reports"].items()))
-    atomic_write(out / MANIFEST, json.dumps(manifest, ensure_ascii=False, indent=1) + "\n")
+    atomic_write(out / MANIFEST, manifest_text(manifest))
+
+
+def manifest_text(manifest: dict) -> str:
+    return json.dumps(manifest, ensure_ascii=False, indent=1) + "\n"
 
 
 def now() -> str:
@@ -160,7 +155,9 @@ def stale(entry: dict | None, inputs: dict, out: Path) -> str | None:
 
 def record(out: Path, manifest: dict, o: Outcome, shared: dict, params: dict | None, *,
            why: str | None = None) -> None:
-    """Write a finished report's files (atomically) and its manifest entry."""
+    """Write a report's files and its manifest entry together (:func:`uso_lib.atomic.
+    replace_all`): when a write fails (a full disk), the earlier page, appendix and manifest
+    stay as they were, the in-memory ``manifest`` too, and the error says so."""
     entry = {
         "kunta": o.kunta, "name": o.name, "why": why, "status": o.status,
         "reason": o.reason or None,
@@ -169,14 +166,13 @@ def record(out: Path, manifest: dict, o: Outcome, shared: dict, params: dict | N
         "parameters": params, **shared,
     }
     old = manifest["reports"].get(o.key) or {}
+    files: dict[Path, bytes | str] = {}
     if o.ok and o.html is not None:
         name = f"{o.key}.html"
-        hashes = {}
         for fname, data in sorted(o.files.items()):
-            atomic_write(out / fname, data)
-            hashes[fname] = bytes_hash(data)
-        atomic_write(out / name, o.html)
-        hashes[name] = bytes_hash(o.html)
+            files[out / fname] = data
+        files[out / name] = o.html
+        hashes = {p.name: text_hash(data) for p, data in files.items()}
         entry.update(file=name, appendix=sorted(o.files), bytes=len(o.html),
                      file_hashes=hashes)
     else:
@@ -184,5 +180,9 @@ def record(out: Path, manifest: dict, o: Outcome, shared: dict, params: dict | N
         entry.update(file=None, appendix=[], bytes=None, file_hashes={},
                      previous=(old.get("file") if old.get("status") == "ok"
                                else old.get("previous")))
-    manifest["reports"][o.key] = entry
+    reports = dict(sorted({**manifest["reports"], o.key: entry}.items()))
+    files[out / MANIFEST] = manifest_text({**manifest, "format": MANIFEST_FORMAT,
+                                           "reports": reports})
+    replace_all(files, what=f"the report {o.key}")
+    manifest["format"], manifest["reports"] = MANIFEST_FORMAT, reports
 

@@ -9,8 +9,8 @@ parameter cells and every stderr stream (warnings) removed, wrapped in uso's own
 a print style sheet, images as data URIs and no external resources, so the file can be mailed
 or archived on its own.
 
-Every file is written atomically (:func:`atomic_write`): a reader sees the old file or the new
-one, never half of one, also when the process is killed.
+The page and its appendix are written together (:func:`uso_lib.atomic.replace_all`): a reader
+sees the old files or the new ones, never half of one, also when the process is killed.
 """
 
 from __future__ import annotations
@@ -43,7 +43,8 @@ from nbconvert.preprocessors import Preprocessor
 from papermill.parameterize import parameterize_notebook
 
 from uso_lib import __version__
-from uso_lib.errors import OutputError, UsoError
+from uso_lib.atomic import replace_all
+from uso_lib.errors import UsoError
 from uso_lib.factory.kernels import KernelStartError, WarmKernel, notebook_imports
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
@@ -462,32 +463,6 @@ def warm_up(exporters: int = 1) -> None:
 
 
 # -- files --------------------------------------------------------------------------------
-def atomic_write(path: str | os.PathLike, data: bytes | str) -> Path:
-    """Write ``data`` to ``path`` through a temporary file in the same folder and a rename, so
-    the file is complete or absent; on any error the temporary file is removed."""
-    path = Path(path)
-    if isinstance(data, str):
-        data = data.encode("utf-8")
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    except OSError as exc:
-        raise OutputError(f"Cannot write {path}: {exc.strerror or exc}",
-                          hint="Check the folder's permissions or choose another --out.") from exc
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException as exc:
-        Path(tmp).unlink(missing_ok=True)
-        if isinstance(exc, OSError):
-            raise OutputError(f"Cannot write {path}: {exc.strerror or exc}; nothing was left "
-                              "behind.", hint="Check free disk space and permissions.") from exc
-        raise
-    return path
-
-
 # -- one report ---------------------------------------------------------------------------
 def render_to_memory(nb: nbformat.NotebookNode, params: Mapping[str, object], *,
                      kernel: WarmKernel, title: str, appendix_stem: str | None = None,
@@ -542,6 +517,6 @@ def render(notebook: str | os.PathLike, params: Mapping[str, object], out: str |
                                 timeout=timeout)
     finally:
         kernel.shutdown()
-    for name, data in done.files.items():
-        atomic_write(out.parent / name, data)
-    return atomic_write(out, done.html)
+    # the page and its appendix change together or not at all
+    return replace_all({**{out.parent / name: data for name, data in done.files.items()},
+                        out: done.html})[-1]

@@ -2,16 +2,15 @@
 
 A reader who doubts a number, or wants to reuse it in a spreadsheet, finds it here with the
 publisher, the table or indicator id, the year and the data date. The appendix is written as
-CSV (UTF-8) and XLSX next to the report, each file atomically (temporary file + rename), so a
-crash never leaves half a file where the previous appendix was.
+CSV (UTF-8) and XLSX next to the report, both together (:func:`uso_lib.atomic.replace_all`): a
+crash or a full disk leaves the previous pair whole, never half a file or a new CSV beside an
+old XLSX.
 """
 
 from __future__ import annotations
 
 import os
 import re
-import tempfile
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -19,8 +18,8 @@ from pathlib import Path
 import pandas as pd
 from rustpy_xlsxwriter import write_worksheets
 
+from uso_lib.atomic import replace_all
 from uso_lib.catalog import Indicator
-from uso_lib.errors import OutputError
 from uso_lib.regions import COUNTRY, registry
 from uso_lib.report.html import indicator_unit
 
@@ -95,14 +94,9 @@ def write(df: pd.DataFrame, prefix: str | os.PathLike, *,
                          autofilter={"Luvut": True}, bold_headers=True, autofit=True,
                          dedupe_strings={name: True for name, _ in sheets})
 
-    try:
-        base.parent.mkdir(parents=True, exist_ok=True)
-        atomic(csv_path, lambda p: csv_safe(df).to_csv(p, index=False, encoding="utf-8"))
-        atomic(xlsx_path, _xlsx)
-    except OSError as exc:
-        raise OutputError(f"Cannot write the data appendix {base}.csv / .xlsx: "
-                          f"{exc.strerror or exc}",
-                          hint="Check that the folder is writable and the disk not full.") from exc
+    replace_all({csv_path: lambda p: csv_safe(df).to_csv(p, index=False, encoding="utf-8"),
+                 xlsx_path: _xlsx}, what=f"the data appendix {base}.csv / .xlsx",
+                hint="Check that the folder is writable and the disk not full.")
     return [csv_path, xlsx_path]
 
 
@@ -133,17 +127,3 @@ def _repeat(runs: list[tuple[int, str]]) -> list[str]:
 @cache
 def _names() -> dict[str, str]:
     return {m.code: m.name_fi for m in registry()} | {COUNTRY: "Koko maa"}
-
-
-def atomic(path: Path, writer: Callable[[Path], object]) -> Path:
-    """Let ``writer`` fill a temporary file beside ``path``, then rename it into place."""
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    try:
-        writer(Path(tmp))
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path

@@ -19,8 +19,9 @@ from pathlib import Path
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from uso_lib import __version__, compare, fmt
+from uso_lib.atomic import atomic_write
 from uso_lib.errors import UsoError
-from uso_lib.factory.render import TEMPLATES, atomic_write
+from uso_lib.factory.render import TEMPLATES
 from uso_lib.store import Store
 
 POPULATION = "vaesto"

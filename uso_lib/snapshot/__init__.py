@@ -12,17 +12,15 @@ stamps the build time into the data (``retrieved`` is the raw file's own retriev
 
 from __future__ import annotations
 
-import hashlib
 import importlib
 import json
-import os
-import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
 import pandas as pd
 
 from uso_lib import config, store
+from uso_lib.atomic import atomic_write, sha256_file
 from uso_lib.errors import DataError
 
 # builder name -> module under uso_lib.snapshot; each module has
@@ -42,14 +40,6 @@ BUILDERS: dict[str, str] = {
 }
 
 MAX_TOTAL_BYTES = 15 * 1024 * 1024
-
-
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def available_builders() -> dict[str, object]:
@@ -105,7 +95,7 @@ def build(raw: Path | str, out_dir: Path | str | None = None, *,
             raise DataError(f"snapshot builder {name!r} produced duplicate keys, e.g. {ex}")
         store.write_parquet(df, out_dir / f"{name}.parquet")
         manifest["builders"][name] = {
-            "raw_files": {f: _sha256(raw / f) for f in mod.RAW_FILES},
+            "raw_files": {f: sha256_file(raw / f) for f in mod.RAW_FILES},
             "rows": int(len(df)),
             "indicators": sorted(df["indicator"].unique().tolist()),
             "years": [int(df["year"].min()), int(df["year"].max())] if len(df) else [],
@@ -133,11 +123,7 @@ def read_manifest(out_dir: Path | str | None = None) -> dict:
 
 
 def _write_json(path: Path, data: dict) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    with os.fdopen(fd, "w", encoding="utf-8") as fh:
-        json.dump(data, fh, ensure_ascii=False, indent=1, sort_keys=False)
-        fh.write("\n")
-    os.replace(tmp, path)
+    atomic_write(path, json.dumps(data, ensure_ascii=False, indent=1, sort_keys=False) + "\n")
 
 
 def rows(indicator: str, frame: pd.DataFrame, *, kunta: str = "kunta", year: str = "year",

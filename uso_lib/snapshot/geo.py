@@ -18,15 +18,13 @@ same raw file is byte-identical):
 
 from __future__ import annotations
 
-import hashlib
-import os
-import tempfile
 from pathlib import Path
 
 import geopandas as gpd
 import pandas as pd
 import shapely
 
+from uso_lib.atomic import atomic_write, sha256_file
 from uso_lib.errors import DataError
 from uso_lib.geo import ALUEET_FILE, CRS, KUNNAT_FILE, LEVELS, SOURCE
 
@@ -69,7 +67,7 @@ def build(raw: Path, package_data: Path) -> dict:
         "crs": CRS,
         "simplify_tolerance_m": TOLERANCE_M,
         "source": SOURCE,
-        "raw": {TOPO_FILE: _sha256(src)},
+        "raw": {TOPO_FILE: sha256_file(src)},
     }
 
 
@@ -134,16 +132,5 @@ def dissolve(kunnat: gpd.GeoDataFrame, reg: pd.DataFrame) -> gpd.GeoDataFrame:
 
 
 def _write(gdf: gpd.GeoDataFrame, path: Path) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    os.close(fd)
-    try:
-        gdf.to_parquet(tmp, index=False, compression="zstd", write_covering_bbox=False)
-        os.chmod(tmp, 0o644)  # package data, readable by every user (mkstemp makes 0600)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
-def _sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
+    atomic_write(path, lambda tmp: gdf.to_parquet(tmp, index=False, compression="zstd",
+                                                  write_covering_bbox=False))

@@ -21,8 +21,6 @@ the snapshot figure for the same indicator, municipality, year and category.
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,7 +29,8 @@ import numpy as np
 import pandas as pd
 
 from uso_lib import config, plausible
-from uso_lib.errors import DataError, NoData, OutputError
+from uso_lib.atomic import atomic_write
+from uso_lib.errors import DataError, NoData
 from uso_lib.store.index import StoreIndex, Table
 
 COLUMNS = ["indicator", "kunta", "year", "category", "value", "status", "source", "table",
@@ -61,31 +60,12 @@ def normalize(df: pd.DataFrame) -> pd.DataFrame:
 
 
 def write_parquet(df: pd.DataFrame, path: Path) -> Path:
-    """Write atomically: a temporary file in the same folder, then rename. A crash leaves the
-    old file or none, never half a file."""
-    path = Path(path)
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    except OSError as exc:
-        raise _cannot_write(path, exc) from exc
-    os.close(fd)
-    try:
-        df.to_parquet(tmp, index=False, engine="pyarrow", compression="zstd")
-        os.replace(tmp, path)
-    except BaseException as exc:
-        Path(tmp).unlink(missing_ok=True)
-        if isinstance(exc, OSError):  # disk full, permissions: nothing half-written is left
-            raise _cannot_write(path, exc) from exc
-        raise
-    return path
-
-
-def _cannot_write(path: Path, exc: OSError) -> OutputError:
-    return OutputError(f"Cannot write {path}: {exc.strerror or exc}; nothing was written "
-                       "(an earlier file of that name is unchanged).",
-                       hint="Check free disk space and the folder's permissions, or point "
-                            "USO_DATA_DIR at a writable folder.")
+    """Write atomically (:func:`uso_lib.atomic.atomic_write`): a crash leaves the old file or
+    none, never half a file."""
+    return atomic_write(path, lambda tmp: df.to_parquet(tmp, index=False, engine="pyarrow",
+                                                        compression="zstd"),
+                        hint="Check free disk space and the folder's permissions, or point "
+                             "USO_DATA_DIR at a writable folder.")
 
 
 def _read(path: Path, *, trusted: bool = False) -> pd.DataFrame:

@@ -22,7 +22,6 @@ Design choices, and why:
 from __future__ import annotations
 
 import os
-import tempfile
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import cache
@@ -40,6 +39,7 @@ from matplotlib.patches import Patch, PathPatch
 from matplotlib.path import Path as MplPath
 
 from uso_lib import fmt, geo
+from uso_lib.atomic import atomic_write
 from uso_lib.errors import DataError, NoData, ParamsError, UnknownMunicipality
 from uso_lib.regions import COUNTRY, registry
 
@@ -592,22 +592,7 @@ def locator(code: object, peers: Iterable[object] = (), *, level: str = "maakunt
 def save(fig: Figure, path: str | os.PathLike, *, dpi: int = 200) -> Path:
     """Write a map atomically (a temp file in the same folder, then a rename), so a report
     never picks up half a PNG."""
-    from uso_lib.errors import OutputError
-
     path = Path(path)
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.",
-                                   suffix=path.suffix)
-        os.close(fd)
-        try:
-            fig.savefig(tmp, dpi=dpi, bbox_inches="tight", pad_inches=0.05,
-                        format=path.suffix.lstrip(".") or "png")
-            os.chmod(tmp, 0o644)
-            os.replace(tmp, path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
-    except OSError as exc:
-        raise OutputError(f"Cannot write the map {path}: {exc.strerror or exc}.") from exc
-    return path
+    return atomic_write(path, lambda tmp: fig.savefig(
+        tmp, dpi=dpi, bbox_inches="tight", pad_inches=0.05,
+        format=path.suffix.lstrip(".") or "png"), what=f"the map {path}")
