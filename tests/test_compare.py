@@ -106,7 +106,8 @@ def test_group_with_missing_members(store):
     c = compare.compare(VAESTO, "Juva", store=store)
     assert (c.year, c.value) == (2025, 5569.0)
     mk = c.groups["maakunta"]
-    assert mk.label == "Maakunta: Etelä-Savo"
+    assert (mk.key, mk.name, text.group_label(mk)) == ("maakunta", "Etelä-Savo",
+                                                       "Maakunta: Etelä-Savo")
     assert (mk.n_members, mk.n_with_data) == (12, 10)
     assert sorted(mk.missing) == ["507", "588"]
     have = [1273, 2023, 5569, 4952, 51551, 17124, 2081, 3219, 31008, 2310]
@@ -132,7 +133,7 @@ def test_change_and_indexed_series(store):
                              years=range(2016, 2022))
     assert s.loc[2016].tolist() == pytest.approx([100.0] * len(s.columns))
     assert s.loc[2021, "Juva"] == pytest.approx(5887 / 6421 * 100)
-    assert list(s.columns[:2]) == ["Juva", "Vertailukunnat"]
+    assert list(s.columns[:2]) == ["Juva", "peers"]  # named by key: the report words them
 
 
 def test_percentile_and_quintiles(store):
@@ -157,7 +158,9 @@ def test_year_errors_and_fallback(store):
     with pytest.raises(NoData, match="2030"):
         compare.compare(TYOTTOMYYS, "Juva", year=2030, store=store)
     c = compare.compare(TYOTTOMYYS, "Juva", year=2023, store=store, strict_year=False)
-    assert c.year == 2020 and c.value == 11.1 and "2023" in c.notes[0]
+    assert c.year == 2020 and c.value == 11.1
+    assert c.notes[0] == compare.Note("year_fallback", (2023, 2020))
+    assert text.comparison_notes(c)[0] == "Vuodelta 2023 ei ole tietoa; käytetään vuotta 2020."
 
 
 def test_country_frames_are_cached_per_store(store):
@@ -325,11 +328,15 @@ def test_overview_of_the_embedded_snapshot():
     assert v["peer_rank_text"] == "1" and v["assessment"] == "higher"  # a count: no judgement
     rel = ov[ov["relative_index"]]
     assert len(rel) >= 1 and rel["peer_mean"].isna().all() and rel["country"].isna().all()
-    # the engine says "relative index" by the flag; the Finnish label is the wording layer's
-    assert not rel["note"].fillna("").str.contains(text.RELATIVE_INDEX_LABEL, regex=False).any()
     assert rel["peer_rank"].notna().all()  # ranks and direction are kept
     none = ov[~ov["has_data"]]
-    assert len(none) >= 1 and none["note"].str.len().gt(10).all() and none["value"].isna().all()
+    assert len(none) >= 1 and none["value"].isna().all()
+    assert {n.code for notes in none["note"] for n in notes} <= {"no_data", "categories_only"}
+    # the engine gives codes; the wording layer says them (a relative index: what it means)
+    fi = text.overview_labels(ov)
+    assert (fi.loc[rel.index, "note"] == text.RELATIVE_INDEX_LABEL).all()
+    assert fi.loc[none.index, "note"].str.len().gt(10).all()
+    assert fi.at[ov.index[ov["indicator"] == "vaesto"][0], "assessment_fi"] == "korkeampi"
     y21 = compare.overview("Juva", ["Kuhmoinen"], None, year=2021, store=st,
                            indicators=["vaesto"])
     assert (y21.at[0, "year"], y21.at[0, "value"]) == (2021, 5887.0)

@@ -24,6 +24,7 @@ from uso_lib.store import StoreLike, get_store
 
 POPULATION = "vaesto"
 PEERS_FI = "vertailukunnat"
+PEER_MEAN = "Vrt. kunnat ka."  # the brochure's label of the peers' mean
 
 ASSESSMENT_FI = {
     "better": "parempi", "worse": "heikompi", "same": "samaa tasoa",
@@ -37,6 +38,41 @@ RANK_BASIS = {  # what rank 1 is, by the indicator's polarity
 }
 
 
+GROUP_LABELS = {"peers": "Vertailukunnat", "network": "Verkostokunnat", "country": "Koko maa",
+                "maakunta": "Maakunta: {name}", "kuntaryhmitys": "Kuntaryhmä: {name}"}
+NO_DATA_FI = ("Ei tietoa offline-aineistossa; `uso data refresh` hakee sen tai tuo taulukko: "
+              "`uso data import`.")
+
+
+def group_label(group: compare.Group | compare.GroupStats) -> str:
+    """"Vertailukunnat", "Maakunta: Etelä-Savo", ...; a custom group by its name (or key)."""
+    shape = GROUP_LABELS.get(group.key)
+    return shape.format(name=group.name) if shape else (group.name or group.key)
+
+
+def note_text(note: compare.Note) -> str:
+    """One :class:`~uso_lib.compare.Note` as a Finnish sentence."""
+    v = note.values
+    if note.code == "year_fallback":
+        return f"Vuodelta {v[0]} ei ole tietoa; käytetään vuotta {v[1]}."
+    if note.code == "no_value":
+        name, year, status = v
+        return (f"{name}: ei arvoa vuodelta {year}"
+                + (f" (tilastosymboli {status!r})" if status else "") + ".")
+    if note.code == "change_break":
+        return f"Muutosta vuosina {v[0]}–{v[1]} ei lasketa: {v[2]}"
+    if note.code == "categories_only":
+        return "Tieto on vain luokittain (ei kokonaislukua)."
+    if note.code == "no_data":
+        return v[0] or NO_DATA_FI
+    raise ValueError(f"no Finnish wording for the note {note.code!r}")
+
+
+def comparison_notes(c: compare.Comparison) -> list[str]:
+    """The comparison's notes in Finnish, in order."""
+    return [note_text(n) for n in c.notes]
+
+
 def assessment_fi(assessment: str | None) -> str | None:
     """"parempi", "samaa tasoa", ... for an assessment code (None without one)."""
     return ASSESSMENT_FI.get(assessment or "")
@@ -46,8 +82,12 @@ def with_labels(c: compare.Comparison) -> dict:
     """:meth:`~uso_lib.compare.Comparison.to_dict` with the Finnish labels of its judgements
     (``assessment_fi``, ``rank_basis``, ``relative_index_label``), for JSON output."""
     d = c.to_dict()
-    for g in d["groups"].values():
-        g["assessment_fi"] = assessment_fi(g["assessment"])
+    for key, g in c.groups.items():  # "label" in the place of "name", as the Finnish
+        d["groups"][key] = {("label" if k == "name" else k): (group_label(g) if k == "name"
+                                                             else x)
+                            for k, x in d["groups"][key].items()}
+        d["groups"][key]["assessment_fi"] = assessment_fi(g.assessment)
+    d["notes"] = comparison_notes(c)
     d["rank_basis"] = RANK_BASIS[c.polarity]
     d["assessment_fi"] = assessment_fi(c.assessment)
     if c.relative_index:
@@ -57,10 +97,12 @@ def with_labels(c: compare.Comparison) -> dict:
 
 def overview_labels(ov: pd.DataFrame) -> pd.DataFrame:
     """:func:`~uso_lib.compare.overview` with the Finnish assessment (``assessment_fi``, after
-    ``assessment``) and, as the note of a relative index, what its figures mean."""
+    ``assessment``) and its notes in Finnish (a relative index's: what its figures mean)."""
     ov = ov.copy()
     ov.insert(ov.columns.get_loc("assessment") + 1, "assessment_fi",
               [assessment_fi(a) for a in ov["assessment"]])
+    ov["note"] = [" ".join(note_text(n) for n in notes) or None
+                  if isinstance(notes, tuple) else None for notes in ov["note"]]
     ov.loc[ov["relative_index"].astype(bool), "note"] = RELATIVE_INDEX_LABEL
     return ov
 
@@ -230,7 +272,7 @@ def comparison_sentence(c: compare.Comparison, group: str = "peers") -> str:
     g = c.groups.get(group)
     if g is None:
         return text + "."
-    who = "vertailukuntien" if group == "peers" else f"ryhmän {g.label}"
+    who = "vertailukuntien" if group == "peers" else f"ryhmän {group_label(g)}"
     if c.relative_index:
         text += f"; {RELATIVE_INDEX_LABEL}"
     elif g.mean is not None:

@@ -214,7 +214,7 @@ def _one(args, st, m, sel, network) -> int:
              text.figure(r.value, unit, dec) if r.value == r.value else
              f"ei tietoa{' (' + r.status + ')' if r.status else ''}"]
             for r in rk.itertuples()]
-    rows.append(["", "  " + rk.attrs["mean_label"], text.figure(rk.attrs["mean"], unit, dec)])
+    rows.append(["", "  " + text.PEER_MEAN, text.figure(rk.attrs["mean"], unit, dec)])
     print_table(rows, ["sija", "kunta", "arvo"])
     if rk.attrs["n_missing"]:
         print(f"{rk.attrs['n_missing']} vertailukunnalta ei tietoa; keskiarvo muista.")

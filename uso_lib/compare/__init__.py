@@ -52,13 +52,7 @@ import pandas as pd
 
 from uso_lib import catalog as catalog_mod
 from uso_lib import regions
-from uso_lib.compare.results import (
-    Change,
-    Comparison,
-    GroupChange,
-    GroupStats,
-    source_text,
-)
+from uso_lib.compare.results import Change, Comparison, GroupChange, GroupStats, Note, source_text
 from uso_lib.compare.stats import (
     THRESHOLD_SD,
     YearStats,
@@ -83,12 +77,12 @@ DEFAULT_SPAN = 5  # years of the default change period
 GROUP_ORDER = ("peers", "network", "maakunta", "kuntaryhmitys", "country")
 __all__ = [  # the engine, and the statistics and result types it is built on
     "Change", "Comparison", "DEFAULT_SPAN", "GROUP_ORDER", "Group", "GroupChange", "GroupStats",
-    "IndicatorLike", "MemberValues", "OVERVIEW_COLUMNS", "Store", "StoreLike", "THRESHOLD_SD",
-    "Table", "YearStats", "YearValues", "assess", "change", "compare", "default_period", "finite",
-    "get_store", "group_stats", "groups_for", "indicator_def", "overview", "percentile",
-    "quintile_cuts", "quintiles", "rank_text", "ranking", "ranks", "resolve_codes", "resolve_year",
-    "robust_sd", "score", "series_frame", "source_text", "table", "weights", "year_percentile",
-    "year_quintile", "year_stats",
+    "IndicatorLike", "MemberValues", "Note", "OVERVIEW_COLUMNS", "Store", "StoreLike",
+    "THRESHOLD_SD", "Table", "YearStats", "YearValues", "assess", "change", "compare",
+    "default_period", "finite", "get_store", "group_stats", "groups_for", "indicator_def",
+    "overview", "percentile", "quintile_cuts", "quintiles", "rank_text", "ranking", "ranks",
+    "resolve_codes", "resolve_year", "robust_sd", "score", "series_frame", "source_text", "table",
+    "weights", "year_percentile", "year_quintile", "year_stats",
 ]
 
 
@@ -100,12 +94,14 @@ def table(indicator: str, store: StoreLike = None, category: str = "") -> Table 
 # -- groups -------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class Group:
+    """A comparison group; :func:`uso_lib.text.group_label` says it in Finnish."""
+
     key: str  # peers | network | maakunta | kuntaryhmitys | country | any custom key
-    label: str  # Finnish
+    name: str  # the group's own name (the maakunta's, the kuntaryhmä's), or ""
     members: tuple[str, ...]  # municipality codes
 
     def to_dict(self) -> dict:
-        return {"key": self.key, "label": self.label, "members": list(self.members)}
+        return {"key": self.key, "name": self.name, "members": list(self.members)}
 
 
 def resolve_codes(items: Iterable[object] | None) -> list[str]:
@@ -128,17 +124,17 @@ def groups_for(kunta: object, peers: Iterable[object] | None = None,
     out: list[Group] = []
     peer_codes = [c for c in resolve_codes(peers) if c != m.code]
     if peer_codes:
-        out.append(Group("peers", "Vertailukunnat", tuple(peer_codes)))
+        out.append(Group("peers", "", tuple(peer_codes)))
     net = resolve_codes(network)
     if net:
-        out.append(Group("network", "Verkostokunnat", tuple(net)))
+        out.append(Group("network", "", tuple(net)))
     if natural:
-        out.append(Group("maakunta", f"Maakunta: {m.maakunta}",
+        out.append(Group("maakunta", m.maakunta,
                          tuple(x.code for x in reg.in_group("maakunta", m.maakunta_code))))
-        out.append(Group("kuntaryhmitys", f"Kuntaryhmä: {m.kuntaryhmitys}",
+        out.append(Group("kuntaryhmitys", m.kuntaryhmitys,
                          tuple(x.code for x in reg.in_group("kuntaryhmitys",
                                                             m.kuntaryhmitys_code))))
-        out.append(Group("country", "Koko maa", tuple(reg.codes())))
+        out.append(Group("country", "", tuple(reg.codes())))
     return out
 
 
@@ -201,7 +197,7 @@ def group_stats(group: Group, kunta: str, data: YearValues | pd.Series, value: f
         if ok.any():
             wmean = float(np.average(vals[ok], weights=w[ok]))
             wby = wts[1]
-    st = GroupStats(group.key, group.label, members, len(members), len(mv.have),
+    st = GroupStats(group.key, group.name, members, len(members), len(mv.have),
                     list(mv.missing), mean, mv.median, wmean, wby,
                     includes_self=kunta in members)
     if value is not None:
@@ -299,18 +295,17 @@ def compare(indicator: IndicatorLike, kunta: object, *, peers: Iterable[object] 
     if tab is None:
         hint = ind.how_to_get or "Run `uso data refresh` to fetch it, or import a spreadsheet."
         raise NoData(f"The store has no data for {ind.id!r} ({ind.label}).", hint=hint)
-    notes: list[str] = []
+    notes: list[Note] = []
     y = resolve_year(tab, year, strict=strict_year)
     if year is not None and y != int(year):
-        notes.append(f"Vuodelta {year} ei ole tietoa; käytetään vuotta {y}.")
+        notes.append(Note("year_fallback", (int(year), y)))
     value, status = tab.value(m.code, y)
     meta = tab.meta(m.code, y)
     yd = tab.year(y)
     sd = year_stats(yd).sd
     v = finite(value)
     if v is None:
-        notes.append(f"{m.name_fi}: ei arvoa vuodelta {y}"
-                     + (f" (tilastosymboli {status!r})" if status else "") + ".")
+        notes.append(Note("no_value", (m.name_fi, y, status)))
     grps = list(groups) if groups is not None else groups_for(m, peers, network)
     wts = weights(ind, y, st)
     judge = ind.kind != "count"
@@ -323,7 +318,7 @@ def compare(indicator: IndicatorLike, kunta: object, *, peers: Iterable[object] 
     per = period or default_period(tab, m.code, y)
     brk = ind.break_within(*per) if per is not None else None
     if brk is not None:  # two definitions: no change between them
-        notes.append(f"Muutosta vuosina {per[0]}–{per[1]} ei lasketa: {brk.note}")
+        notes.append(Note("change_break", (per[0], per[1], brk.note)))
         per = None
     if per is not None:
         ch = change(tab, m.code, per[0], per[1], grps)
@@ -338,13 +333,13 @@ def compare(indicator: IndicatorLike, kunta: object, *, peers: Iterable[object] 
 
 
 def ranking(indicator: IndicatorLike, kunta: object, members: Iterable[object], *,
-            year: int | None = None, category: str = "", store: StoreLike = None,
-            mean_label: str = "Vrt. kunnat ka.") -> pd.DataFrame:
+            year: int | None = None, category: str = "", store: StoreLike = None
+            ) -> pd.DataFrame:
     """The brochure's ranking: the municipality and ``members`` sorted best first.
 
     Columns: kunta, name, value, status, rank, rank_text, highlight (the municipality),
     group_mean (the plain mean of ``members`` with data, the municipality excluded unless it is
-    listed). Missing values come last with rank <NA>. ``attrs``: mean, mean_label, year,
+    listed). Missing values come last with rank <NA>. ``attrs``: mean, year,
     n_missing, label, unit, decimals, polarity, source."""
     st, ind, m, tab = _inputs(indicator, kunta, store, category)
     y = resolve_year(tab, year, strict=True)
@@ -373,7 +368,7 @@ def ranking(indicator: IndicatorLike, kunta: object, members: Iterable[object], 
     df.attrs.update({
         "indicator": ind.id, "label": ind.label, "unit": ind.unit, "decimals": ind.decimals,
         "polarity": ind.polarity, "year": y,
-        "mean": finite(mean), "mean_label": mean_label,
+        "mean": finite(mean),
         "n_missing": sum(c not in have for c in codes),
         "source": source_text(meta["source"], meta["table"], y),
         "relative_index": ind.relative_index,
@@ -394,7 +389,7 @@ def series_frame(indicator: IndicatorLike, kunta: object, groups: Sequence[Group
                  base_year: int | None = None, years: Sequence[int] | None = None
                  ) -> pd.DataFrame:
     """Year x series: the municipality's values and each group's plain mean (over members with
-    data that year), columns named by the municipality's name and the group labels.
+    data that year), columns named by the municipality's name and the group keys.
 
     With ``base_year`` every column is indexed to 100 at that year; a group's index follows
     the members with data in both the base year and the year, so a member entering or leaving
@@ -416,14 +411,14 @@ def series_frame(indicator: IndicatorLike, kunta: object, groups: Sequence[Group
         cols = [c for c in g.members if c in vals.columns]
         sub = vals[cols]
         if base_year is None:
-            out[g.label] = sub.mean(axis=1)
+            out[g.key] = sub.mean(axis=1)
         else:
             base = sub.loc[base_year]
             idx = {}
             for y, row in sub.iterrows():
                 ok = row.notna() & base.notna() & (base > 0)
                 idx[y] = (row[ok].mean() / base[ok].mean() * 100.0) if ok.any() else np.nan
-            out[g.label] = pd.Series(idx)
+            out[g.key] = pd.Series(idx)
     out.index.name = "year"
     out.attrs.update({"indicator": ind.id, "label": ind.label, "unit": ind.unit,
                       "decimals": ind.decimals, "base_year": base_year})
@@ -495,7 +490,7 @@ def overview(kunta: object, peers: Iterable[object] | None, network: Iterable[ob
             change_start=c.change.start if c.change else None,
             change_abs=c.change.absolute if c.change else None,
             change_pct=c.change.pct if c.change else None,
-            source=c.source_text, note=" ".join(c.notes) or None)
+            source=c.source_text, note=tuple(c.notes) or None)
         if ind.relative_index:
             for k in ("peer_mean", "network_mean", "maakunta_mean", "kuntaryhmitys_mean",
                       "country", "country_is_mean"):
@@ -515,9 +510,7 @@ def overview(kunta: object, peers: Iterable[object] | None, network: Iterable[ob
 
 def _no_data_row(row: dict, ind: catalog_mod.Indicator, st: Store, exc: UsoError) -> dict:
     if st.index.has(ind.id) and st.table(ind.id) is None:
-        note = "Tieto on vain luokittain (ei kokonaislukua)."
+        row["note"] = (Note("categories_only"),)
     else:
-        note = ind.how_to_get or ("Ei tietoa offline-aineistossa; `uso data refresh` hakee "
-                                  "sen tai tuo taulukko: `uso data import`.")
-    row["note"] = note
+        row["note"] = (Note("no_data", (ind.how_to_get or "",)),)
     return row

@@ -1,16 +1,33 @@
 """What a comparison returns: one group's statistics, a change over a period, the comparison of
-one indicator, and the source line of a figure. Judgements are codes (``better``, ``same``,
-``higher_better``); their Finnish wording is :mod:`uso_lib.text`'s."""
+one indicator, and the source line of a figure. Judgements, groups and notes are codes and
+values (``better``; ``maakunta`` named "Etelä-Savo"; ``year_fallback`` of 2023 to 2020); their
+Finnish wording is :mod:`uso_lib.text`'s."""
 
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 
 
+@dataclass(frozen=True)
+class Note:
+    """Something the reader of a comparison must be told, as a code and its values
+    (:func:`uso_lib.text.note_text` words it):
+
+    - ``year_fallback`` (asked, used): no figures for the year asked; an earlier year is used;
+    - ``no_value`` (name, year, status): the municipality has no value that year;
+    - ``change_break`` (start, end, why): no change across a break in the series;
+    - ``categories_only`` (): the store has the indicator by category only (no total);
+    - ``no_data`` (how_to_get,): no figures at all; the catalogue's how-to-get text or "".
+    """
+
+    code: str
+    values: tuple = ()
+
+
 @dataclass
 class GroupStats:
     key: str
-    label: str
+    name: str  # the group's own name (a maakunta's, a kuntaryhmä's) or ""
     members: list[str]
     n_members: int
     n_with_data: int
@@ -77,7 +94,7 @@ class Comparison:
     quintile: int | None
     groups: dict[str, GroupStats]
     change: Change | None = None
-    notes: list[str] = field(default_factory=list)
+    notes: list[Note] = field(default_factory=list)
 
     @property
     def missing(self) -> bool:

@@ -140,7 +140,7 @@ def headline_ranking(network: Network, st: Store, indicator: str = "vaesto_muuto
     ind = catalog_mod.catalog().get(indicator)
     codes = network.codes()
     try:
-        rank = compare.ranking(ind, codes[0], codes[1:], store=st, mean_label="Jäsenet ka.")
+        rank = compare.ranking(ind, codes[0], codes[1:], store=st)
     except NoData as exc:
         return page([note(f"{ind.label}: {exc.message}", "nodata")])
     year = rank.attrs["year"]

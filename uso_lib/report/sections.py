@@ -215,7 +215,7 @@ def _indicator_parts(r: Report, ind: Indicator) -> list[str]:
         out.append(comparison_table(r, ind, c))
         out.append(paragraph(text_mod.comparison_sentence(c, "peers" if r.peers else
                                                           "country"), cls="uso-sentence"))
-        out += [paragraph(n, cls="uso-note") for n in c.notes if RELATIVE_INDEX_LABEL not in n]
+        out += [paragraph(n, cls="uso-note") for n in text_mod.comparison_notes(c)]
         r.appendix.add(select(r, ind.id, comparison_codes(r) + [COUNTRY], [c.year]), ind)
     if cats:
         out.append(category_table(r, ind))
@@ -249,7 +249,7 @@ def series_chart(r: Report, ind: Indicator, c: compare.Comparison) -> Chart:
     tab = r.store.table(ind.id)
     groups = [g for g in r.groups() if g.key in ("peers", "network")]
     frame = compare.series_frame(ind, r.kunta.code, groups, store=r.store, years=years)
-    frame = frame.rename(columns={g.label: group_label(r, g.key) for g in groups})
+    frame = frame.rename(columns={g.key: group_label(r, g.key) for g in groups})
     frame.attrs = {}  # the chart needs the numbers; pandas deep-copies attrs into each subset
     country = tab.values[COUNTRY].reindex(years) if COUNTRY in tab.values.columns else None
     if country is not None and country.notna().sum() < 2:
@@ -312,7 +312,8 @@ def comparison_table(r: Report, ind: Indicator, c: compare.Comparison) -> str:
     for key, g in c.groups.items():
         if key == "country":
             continue
-        label = (group_label(r, key) if key in ("peers", "network") else f"{g.label} ka.")
+        label = (group_label(r, key) if key in ("peers", "network")
+                 else f"{text_mod.group_label(g)} ka.")
         row = {"": f"{label} ({g.n_with_data}/{g.n_members})",
                value_col: value_text(g.mean, unit, d)}
         if change_col:
