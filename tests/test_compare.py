@@ -144,7 +144,7 @@ def test_percentile_and_quintiles(store):
     assert q.iloc[1:5].nunique() == 1 and q.isna().tolist()[-1]
     assert compare.percentile(s, 5.5) == 50.0
     c = compare.compare(TYOTTOMYYS, "Juva", year=2020, store=store)
-    cross = compare.table("tyottomyysaste", store).cross(2020)
+    cross = store.table("tyottomyysaste").cross(2020)
     assert len(cross) == 309
     below, equal = (cross < 11.1).sum(), (cross == 11.1).sum()
     assert equal == 3  # Juva, Kurikka, Sastamala
@@ -165,7 +165,7 @@ def test_year_errors_and_fallback(store):
 
 def test_country_frames_are_cached_per_store(store):
     t1 = store.table("vaesto")
-    assert store.table("vaesto") is t1 and compare.table("vaesto", store) is t1
+    assert store.table("vaesto") is t1
     y1 = t1.year(2021)
     assert t1.year(2021) is y1 and compare.year_stats(y1) is compare.year_stats(y1)
     members = ("178", "091", "999")  # 999 is no municipality: missing, not filled in
@@ -215,7 +215,7 @@ def test_cli_compare_juva_population_json(store, snapshot_env, uso):
     codes = [p["code"] for p in d["peers"]["peers"]]
     assert len(codes) == 9 and "178" not in codes
     assert d["peers"]["method"] == "suggested"  # params/network.yaml gives Juva no verrokit
-    pop = compare.table("vaesto", store).cross(2021)
+    pop = store.table("vaesto").cross(2021)
     assert d["peer_mean"] == pytest.approx(pop[codes].mean())
     assert d["rank"] == 1 + int((pop[codes] > 5887).sum()) and d["n_ranked"] == 10
     ranked = [row["kunta"] for row in d["ranking"]]
@@ -292,7 +292,7 @@ def test_wellbeing_scaling_country_mean_100(store):
     wi = indices.wellbeing_index(store, components=[TYOTTOMYYS])
     f = wi.frame
     assert f["tyottomyysaste"].mean() == pytest.approx(100.0)
-    mean = compare.table("tyottomyysaste", store).cross(2020).mean()
+    mean = store.table("tyottomyysaste").cross(2020).mean()
     # lower is better: 200 - 100 * value / mean (Juva 11.1 % below the mean scores above 100)
     assert f.at["178", "tyottomyysaste"] == pytest.approx(200 - 100 * 11.1 / mean)
     assert f.at["178", "value"] > 100
@@ -308,7 +308,7 @@ def test_counts_are_ranked_but_not_judged(store):
     assert g.mean == (8811 + 5879) / 2
     assert g.assessment == "lower" and c.assessment == "lower"  # not "worse": size, not merit
     # the robust spread: a plain SD of jobs (Helsinki!) would call the gap "about the same"
-    cross = compare.table("tyopaikat", store).cross(2020)
+    cross = store.table("tyopaikat").cross(2020)
     q1, q3 = cross.quantile([0.25, 0.75])
     assert c.country_sd == pytest.approx((q3 - q1) / 1.349)
     assert abs(g.difference / cross.std()) < 0.25 < abs(g.difference_sd)

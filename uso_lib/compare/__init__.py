@@ -81,14 +81,9 @@ __all__ = [  # the engine, and the statistics and result types it is built on
     "THRESHOLD_SD", "Table", "YearStats", "YearValues", "assess", "change", "compare",
     "default_period", "finite", "get_store", "group_stats", "groups_for", "indicator_def",
     "overview", "percentile", "quintile_cuts", "quintiles", "rank_text", "ranking", "ranks",
-    "resolve_codes", "resolve_year", "robust_sd", "score", "series_frame", "source_text", "table",
+    "resolve_codes", "resolve_year", "robust_sd", "score", "series_frame", "source_text",
     "weights", "year_percentile", "year_quintile", "year_stats",
 ]
-
-
-def table(indicator: str, store: StoreLike = None, category: str = "") -> Table | None:
-    """:meth:`uso_lib.store.Store.table` of a store or the process-wide one."""
-    return get_store(store).table(indicator, category)
 
 
 # -- groups -------------------------------------------------------------------------------

@@ -23,6 +23,7 @@ from uso_lib.atomic import atomic_write
 from uso_lib.errors import UsoError
 from uso_lib.factory.render import TEMPLATES
 from uso_lib.store import Store
+from uso_lib.store.index import Table
 
 POPULATION = "vaesto"
 UNEMPLOYMENT = ("tyottomat_tyonhakijat_osuus", "tyottomyysaste")  # the first the store has
@@ -41,10 +42,10 @@ def _env() -> Environment:
                        autoescape=select_autoescape(["html", "j2"]))
 
 
-def _table(ids: tuple[str, ...], store: Store) -> compare.Table | None:
+def _table(ids: tuple[str, ...], store: Store) -> Table | None:
     for ind in ids:
         try:
-            tab = compare.table(ind, store)
+            tab = store.table(ind)
         except UsoError:
             tab = None
         if tab is not None and tab.years:
@@ -52,7 +53,7 @@ def _table(ids: tuple[str, ...], store: Store) -> compare.Table | None:
     return None
 
 
-def _source(tab: compare.Table, kunta: str, year: int) -> str:
+def _source(tab: Table, kunta: str, year: int) -> str:
     meta = tab.meta(kunta, year)
     return compare.source_text(meta["source"], meta["table"], year)
 
