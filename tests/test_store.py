@@ -106,3 +106,34 @@ def test_normalize_rejects_rows_without_provenance():
     with pytest.raises(DataError, match="source"):
         store.normalize(pd.DataFrame({"indicator": ["vaesto"], "kunta": ["178"], "year": [2021],
                                       "value": [5887.0]}))
+
+
+def test_the_index_follows_the_figures(dirs):
+    """Store.table/select read the loaded figures; a write builds a new index, so nothing
+    memoised on the old one (per_store) is served after it."""
+    snap, local = dirs
+    st = store.Store("local", snapshot_dir=snap, local_dir=local)
+    calls = []
+
+    @store.index.per_store
+    def total(s: store.Store) -> float:
+        calls.append(1)
+        return float(s.table("vaesto").values["178"].sum())
+
+    tab = st.table("vaesto")
+    assert tab.values["178"].tolist()[:2] == [5887, 5769] and tab.status[("178", 2023)] == ".."
+    assert tab.years == [2021, 2022] and st.table("vaesto", "miehet") is None
+    assert st.table("tyottomyysaste") is None and st.rows("tyottomyysaste").empty
+    assert total(st) == total(st) == 5887 + 5769 and len(calls) == 1
+    picked = st.select("vaesto", ["178", "999"], years=[2022, 2023])
+    assert picked["year"].tolist() == [2022, 2023] and picked["status"].tolist() == ["", ".."]
+    assert st.select("vaesto", ["178"], category=None).equals(st.rows("vaesto"))
+    first = st.index
+    rows = _rows({("178", 2022): 5770}, origin="live", source="Tilastokeskus, StatFin 11ra")
+    breakdown = rows.assign(category="miehet", value=2900.0)
+    st.write_local(pd.concat([rows, breakdown]), "vaesto")
+    assert st.index is not first and st.table("vaesto").value("178", 2022) == (5770.0, "")
+    assert total(st) == 5887 + 5770 and len(calls) == 2  # recomputed on the new figures
+    assert st.index.has_categories("vaesto") and not first.has_categories("vaesto")
+    assert st.index.category_years("vaesto", "178") == [2022]
+    assert st.table("vaesto", "miehet").value("178", 2022) == (2900.0, "")
