@@ -345,7 +345,7 @@ def year_too_early(d, ctx):
 
 def test_year_before_the_data(cli):
     assert_clean_error(cli("year_too_early"), "No 'vaesto' figure for 1900",
-                       "the store has the years 1972-2025")
+                       "the store has the years 1972–2025")
 
 
 @case
@@ -354,7 +354,7 @@ def year_in_future(d, ctx):
 
 
 def test_year_in_the_future(cli):
-    assert_clean_error(cli("year_in_future"), "No 'vaesto' figure for 2090", "1972-2025")
+    assert_clean_error(cli("year_in_future"), "No 'vaesto' figure for 2090", "1972–2025")
 
 
 @case
@@ -364,7 +364,7 @@ def compare_year_too_early(d, ctx):
 
 def test_compare_year_before_the_data(cli):
     r = cli("compare_year_too_early")
-    assert_clean_error(r, "--year 1900 is outside the data", "1972-", "leave --year out")
+    assert_clean_error(r, "--year 1900 is outside the data", "1972–", "leave --year out")
     assert r.proc.stdout == ""  # not a table of 'ei tietoa' rows
 
 
@@ -386,7 +386,7 @@ def compare_indicator_year(d, ctx):
 
 def test_compare_one_indicator_year_in_the_future(cli):
     assert_clean_error(cli("compare_indicator_year"), "No 'vaesto' figures for 2090",
-                       "1972-2025", "Choose one of those years")
+                       "1972–2025", "Choose one of those years")
 
 
 @case

@@ -47,7 +47,7 @@ def test_missing_stays_missing_with_symbol(dirs):
 
 def test_no_data_error_names_years(dirs):
     st = store.Store("snapshot", snapshot_dir=dirs[0])
-    with pytest.raises(NoData, match="2021-2023"):
+    with pytest.raises(NoData, match="2021–2023"):
         st.get("vaesto", "178", 1999)
 
 

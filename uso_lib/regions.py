@@ -21,6 +21,7 @@ from rapidfuzz import fuzz, process
 
 from uso_lib.config import PACKAGE_DATA
 from uso_lib.errors import InvalidCode, MergedMunicipality, UnknownMunicipality
+from uso_lib.provenance import year_span
 
 DEFAULT_DIVISION = 2023
 COUNTRY = "SSS"
@@ -105,7 +106,7 @@ class Registry:
         years = sorted({int(y) for y in hist["year"]})
         if division not in years:
             raise ValueError(f"No classification for the {division} division "
-                             f"(available {years[0]}-{years[-1]})")
+                             f"(available {year_span(years)})")
         self.division = division
         rows = hist[hist["year"] == str(division)].drop(columns=["year", "maakunta_sv"])
         self._by_code: dict[str, Municipality] = {

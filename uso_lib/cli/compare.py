@@ -12,6 +12,7 @@ from uso_lib import compare, fmt, indices, peers, regions, text
 from uso_lib.cli import data as data_cli
 from uso_lib.cli._output import print_json, print_table
 from uso_lib.errors import ParamsError, UsoError
+from uso_lib.provenance import source_line, year_span
 
 ORDER = 40
 
@@ -97,7 +98,7 @@ def _check_year(year: int | None, st) -> None:
     first, last = int(years.min()), int(years.max())
     if not first <= year <= last:
         raise UsoError(f"--year {year} is outside the data: the store's figures cover the "
-                       f"years {first}-{last}.",
+                       f"years {year_span(range(first, last + 1))}.",
                        hint="Choose a year in that range, or leave --year out for each "
                             "indicator's latest year.")
 
@@ -219,5 +220,5 @@ def _one(args, st, m, sel, network) -> int:
     if rk.attrs["n_missing"]:
         print(f"{rk.attrs['n_missing']} vertailukunnalta ei tietoa; keskiarvo muista.")
     print(f"\n{text.comparison_sentence(c)}")
-    print(f"Lähde: {c.source_text}")
+    print(source_line(c.source_text))
     return 0

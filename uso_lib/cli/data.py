@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from uso_lib import catalog, fmt, regions
+from uso_lib import catalog, fmt, provenance, regions
 from uso_lib.cli._output import print_json
 from uso_lib.store import default_store
 
@@ -36,9 +36,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def source_text(obs) -> str:
     """The source with its table id, without saying the id twice."""
-    if obs.table and obs.table not in obs.source:
-        return f"{obs.source}, {obs.table}"
-    return obs.source
+    return provenance.source_text(obs.source, obs.table)
 
 
 def warn_store(st) -> None:
@@ -89,7 +87,7 @@ def cmd_get(args: argparse.Namespace) -> int:
     shown = fmt.with_unit(obs.value, ind.unit, ind.decimals,
                           missing=f"missing ({obs.status or 'no value'})")
     print(f"{ind.label}, {m.name_fi} ({m.code}), {obs.year}: {shown}")
-    print(f"Lähde: {source_text(obs)} (data {obs.vintage}, {obs.origin})")
+    print(provenance.source_line(source_text(obs)) + f" (data {obs.vintage}, {obs.origin})")
     if args.origin:
         print("Origin: " + origin_text(obs.origin, obs.table, retrieved))
     return 0

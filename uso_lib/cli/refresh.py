@@ -14,6 +14,7 @@ from pathlib import Path
 
 from uso_lib.cli import data as data_cli
 from uso_lib.cli._output import print_json, print_table
+from uso_lib.provenance import year_span
 
 ORDER = 15  # before data.py (20); see the module docstring
 
@@ -80,12 +81,6 @@ def _ids(text: str | None) -> list[str] | None:
     return [t.strip() for t in text.split(",") if t.strip()] or None
 
 
-def _span(years: list[int]) -> str:
-    if not years:
-        return "-"
-    return f"{years[0]}-{years[-1]}" if len(years) > 1 else str(years[0])
-
-
 def cmd_refresh(args: argparse.Namespace) -> int:
     from uso_lib import refresh
 
@@ -118,7 +113,7 @@ def cmd_refresh(args: argparse.Namespace) -> int:
             "written": [str(p) for p in report.written], "warnings": report.warnings,
             "calls": report.calls, "timed_out": report.timed_out})
         return 3 if report.all_failed else 0
-    print_table([(r.indicator, r.source, _span(r.years), r.rows, r.origin, r.calls)
+    print_table([(r.indicator, r.source, (year_span(r.years) or "-"), r.rows, r.origin, r.calls)
                  for r in report.results],
                 ["indicator", "source", "years", "rows", "result", "calls"])
     shown: set[str] = set()

@@ -52,7 +52,7 @@ import pandas as pd
 
 from uso_lib import catalog as catalog_mod
 from uso_lib import regions
-from uso_lib.compare.results import Change, Comparison, GroupChange, GroupStats, Note, source_text
+from uso_lib.compare.results import Change, Comparison, GroupChange, GroupStats, Note
 from uso_lib.compare.stats import (
     THRESHOLD_SD,
     YearStats,
@@ -70,6 +70,7 @@ from uso_lib.compare.stats import (
     year_stats,
 )
 from uso_lib.errors import NoData, UsoError
+from uso_lib.provenance import source_text, year_span
 from uso_lib.store import Store, StoreLike, get_store
 from uso_lib.store.index import MemberValues, Table, YearValues
 
@@ -147,17 +148,9 @@ def resolve_year(tab: Table, year: int | None, *, strict: bool) -> int:
     earlier = [y for y in years if y < int(year)]
     if strict or not earlier:
         raise NoData(f"No {tab.indicator!r} figures for {year}; the store has the years "
-                     f"{_span(years)}.", hint="Choose one of those years or run "
+                     f"{year_span(years) or 'none'}.", hint="Choose one of those years or run "
                      "`uso data refresh` for newer data.")
     return earlier[-1]
-
-
-def _span(years: Sequence[int]) -> str:
-    if not years:
-        return "none"
-    if list(years) == list(range(years[0], years[-1] + 1)):
-        return f"{years[0]}-{years[-1]}"
-    return ", ".join(map(str, years))
 
 
 def weights(ind: catalog_mod.Indicator, year: int,

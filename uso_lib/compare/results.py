@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 
+from uso_lib.provenance import source_text
+
 
 @dataclass(frozen=True)
 class Note:
@@ -122,13 +124,3 @@ class Comparison:
         d["assessment"] = self.assessment
         d["source_text"] = self.source_text
         return d
-
-
-def source_text(source: str, table_id: str, year: int | None) -> str:
-    """"Tilastokeskus, StatFin 11re, 2021": publisher, table (when not already named), year."""
-    parts = [source] if source else []
-    if table_id and table_id not in source and table_id.split()[-1] not in source:
-        parts.append(table_id)
-    if year is not None:
-        parts.append(str(year))
-    return ", ".join(parts)

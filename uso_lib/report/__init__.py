@@ -29,10 +29,12 @@ import pandas as pd
 from IPython.display import HTML
 
 from uso_lib import catalog as catalog_mod
-from uso_lib import compare, fmt
+from uso_lib import fmt
 from uso_lib import indices as indices_mod
+from uso_lib import notes as notes_mod
 from uso_lib import text as text_mod
 from uso_lib.errors import UsoError
+from uso_lib.provenance import source_text, year_span
 from uso_lib.report import sections
 from uso_lib.report.html import (
     CLOSE_UP_DPI,
@@ -50,7 +52,6 @@ from uso_lib.report.html import (
     png_data_uri,
     style,
     table_html,
-    year_span,
 )
 from uso_lib.report.state import PEER_METHODS, Report, start, without_attrs
 
@@ -133,10 +134,11 @@ def highlights(r: Report) -> HTML:
     items = text_mod.highlights(r.kunta.code, r.peer_codes, r.network_codes or None,
                                 year=r.year, store=r.store,
                                 overview_df=without_attrs(r.overview()))
+    own = notes_mod.section_html(r.huomiot, notes_mod.SUMMARY_KEY)
     if not items:
-        return page([note("Nostoja ei voitu muodostaa: vertailuun tarvittavat tiedot "
-                          "puuttuvat.")])
-    return page([bullets(items, cls="uso-highlights")])
+        return page([own, note("Nostoja ei voitu muodostaa: vertailuun tarvittavat tiedot "
+                               "puuttuvat.")])
+    return page([own, bullets(items, cls="uso-highlights")])
 
 
 def summary_table(r: Report) -> HTML:
@@ -185,7 +187,12 @@ def theme_section(r: Report, theme_id: str) -> HTML:
     """Every indicator of one theme (the theme's heading and introduction are markdown in the
     notebook)."""
     catalog_mod.catalog().theme(theme_id)  # an unknown theme fails here, by name
-    return page([sections.theme_section(r, theme_id)])
+    parts = [notes_mod.section_html(r.huomiot, theme_id)]
+    if theme_id == "talous":  # the seed's finance theme starts with the crisis criteria
+        from uso_lib.report.crisis import crisis_html
+
+        parts.append(crisis_html(r))
+    return page([*parts, sections.theme_section(r, theme_id)])
 
 
 # -- sources, definitions, appendix ---------------------------------------------------------
@@ -194,7 +201,7 @@ def sources_table(r: Report) -> HTML:
     rows = []
     for (source, table_id), grp in _by_source(r.appendix.frame()).items():
         dates = sorted({v for v in grp["vintage"] if v})
-        rows.append({"Lähde": compare.source_text(source, table_id, None),
+        rows.append({"Lähde": source_text(source, table_id),
                      "Vuodet": year_span(grp["year"]),
                      "Aineiston päiväys": ", ".join(date_text(v) for v in dates),
                      "Mittarit": ", ".join(sorted(set(grp["label"]))),

@@ -15,6 +15,7 @@ from uso_lib import catalog as catalog_mod
 from uso_lib import compare, fmt, peers, viz
 from uso_lib import text as text_mod
 from uso_lib.errors import NoData
+from uso_lib.provenance import year_span
 from uso_lib.report import sections
 from uso_lib.report.html import (
     CLOSE_UP_DPI,
@@ -31,7 +32,6 @@ from uso_lib.report.html import (
     paragraph,
     style,
     table_html,
-    year_span,
 )
 from uso_lib.report.state import Report
 from uso_lib.viz import maps

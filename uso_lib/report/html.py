@@ -16,8 +16,10 @@ from datetime import date
 import pandas as pd
 from IPython.display import HTML
 
-from uso_lib import compare, fmt
+from uso_lib import fmt
 from uso_lib.catalog import Indicator
+from uso_lib.provenance import source_line as source_line_of
+from uso_lib.provenance import sources_with_years
 from uso_lib.regions import slugify
 from uso_lib.text import RELATIVE_INDEX_LABEL
 
@@ -121,19 +123,6 @@ def indicator_unit(ind: Indicator) -> str:
     return RELATIVE_INDEX_LABEL if ind.relative_index else (ind.unit or "")
 
 
-def year_span(years: Iterable[int]) -> str:
-    ys = sorted({int(y) for y in years})
-    if not ys:
-        return ""
-    if len(ys) == 1:
-        return str(ys[0])
-    if ys == list(range(ys[0], ys[-1] + 1)):
-        return f"{ys[0]}–{ys[-1]}"
-    if len(ys) <= 4:
-        return ", ".join(map(str, ys))
-    return f"{ys[0]}–{ys[-1]} (osa vuosista)"
-
-
 def date_text(iso: str) -> str:
     try:
         return fmt.day(date.fromisoformat(str(iso)[:10]))
@@ -157,12 +146,7 @@ def source_line(rows: pd.DataFrame) -> str:
     source, table, year, origin, vintage, retrieved = (
         [v for v, k in zip(rows[col].tolist(), keep, strict=True) if k]
         for col in ("source", "table", "year", "origin", "vintage", "retrieved"))
-    parts = []
-    for (src, tab), years in _group_years(source, table, year).items():
-        text = compare.source_text(src, tab, None)
-        span = year_span(years)
-        parts.append(f"{text} ({span})" if span else text)
-    line = "Lähde: " + "; ".join(parts) + "."
+    line = source_line_of(sources_with_years(source, table, year)) + "."
     fetched = [o in ("live", "cached") for o in origin]
     dates = sorted({v for v, f in zip(vintage, fetched, strict=True) if v and not f})
     if dates:
@@ -173,25 +157,10 @@ def source_line(rows: pd.DataFrame) -> str:
     return line
 
 
-def _years_by_source(rows: pd.DataFrame) -> dict[tuple[str, str], set[int]]:
-    """(source, table) -> years of the store rows, sorted by source."""
-    return _group_years(rows["source"].tolist(), rows["table"].tolist(),
-                        rows["year"].tolist())
-
-
-def _group_years(sources: list, tables: list, years: list) -> dict[tuple[str, str], set[int]]:
-    """(source, table) -> years, sorted by source (a plain loop: a pandas groupby costs more
-    than the few dozen rows of a chart)."""
-    out: dict[tuple[str, str], set[int]] = {}
-    for s, t, y in zip(sources, tables, years, strict=True):
-        out.setdefault((s, t), set()).add(int(y))
-    return dict(sorted(out.items()))
-
-
 def chart_source(rows: pd.DataFrame) -> str:
     """The short source printed inside a chart (the HTML caption repeats it in full)."""
-    parts = [compare.source_text(s, t, None) + f" ({year_span(ys)})"
-             for (s, t), ys in _years_by_source(rows).items()]
+    parts = sources_with_years(rows["source"].tolist(), rows["table"].tolist(),
+                               rows["year"].tolist())
     return "; ".join(parts) or "uso-aineisto"
 
 

@@ -22,6 +22,7 @@ from uso_lib import __version__, compare, fmt
 from uso_lib.atomic import atomic_write
 from uso_lib.errors import UsoError
 from uso_lib.factory.render import TEMPLATES
+from uso_lib.provenance import source_text
 from uso_lib.store import Store
 from uso_lib.store.index import Table
 
@@ -55,7 +56,7 @@ def _table(ids: tuple[str, ...], store: Store) -> Table | None:
 
 def _source(tab: Table, kunta: str, year: int) -> str:
     meta = tab.meta(kunta, year)
-    return compare.source_text(meta["source"], meta["table"], year)
+    return source_text(meta["source"], meta["table"], year)
 
 
 def headline(kunta: str, store: Store) -> dict[str, Figure]:

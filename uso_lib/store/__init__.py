@@ -31,6 +31,7 @@ import pandas as pd
 from uso_lib import config, plausible
 from uso_lib.atomic import atomic_write
 from uso_lib.errors import DataError, NoData
+from uso_lib.provenance import year_span
 from uso_lib.store.index import StoreIndex, Table
 
 COLUMNS = ["indicator", "kunta", "year", "category", "value", "status", "source", "table",
@@ -278,7 +279,7 @@ class Store:
             if hit.empty:
                 ys = sorted(int(y) for y in df["year"].unique())
                 raise NoData(f"No {indicator!r} figure for {year} for municipality {kunta}; "
-                             f"the store has the years {_span(ys)}.")
+                             f"the store has the years {year_span(ys) or 'none'}.")
             row = hit.iloc[0]
         return Observation(
             indicator=indicator, kunta=kunta, year=int(row["year"]), value=float(row["value"]),
@@ -312,14 +313,6 @@ def _missing_parts(folder: Path, files: list[Path]) -> list[str]:
         return []  # no manifest (a snapshot assembled by hand): nothing to check against
     have = {p.name for p in files}
     return [p for p in parts if p not in have]
-
-
-def _span(years: list[int]) -> str:
-    if not years:
-        return "none"
-    if years == list(range(years[0], years[-1] + 1)):
-        return f"{years[0]}-{years[-1]}"
-    return ", ".join(map(str, years))
 
 
 _DEFAULT: dict[str, Store] = {}

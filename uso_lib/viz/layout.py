@@ -19,6 +19,7 @@ from matplotlib.figure import Figure
 from matplotlib.font_manager import FontProperties, findfont, get_font
 from matplotlib.ft2font import LoadFlags
 
+from uso_lib import provenance
 from uso_lib.viz.style import (
     DPI,
     LABEL_SIZE,
@@ -128,16 +129,10 @@ def source_text(source: str | Iterable[str] | None) -> str:
     """``"Tilastokeskus, StatFin 11re, 2021"`` -> ``"Lähde: Tilastokeskus, StatFin 11re, 2021"``.
 
     A chart without a source is a bug, so an empty source raises."""
-    if source is None:
+    line = provenance.source_line(source) if source is not None else ""
+    if not line:
         raise ValueError("every chart needs a source line (source='Tilastokeskus, ...')")
-    if not isinstance(source, str):
-        source = "; ".join(s for s in dict.fromkeys(str(x).strip() for x in source) if s)
-    source = source.strip()
-    if not source:
-        raise ValueError("every chart needs a source line (source='Tilastokeskus, ...')")
-    if source.lower().startswith(("lähde", "lähteet")):
-        return source
-    return f"Lähde: {source}"
+    return line
 
 
 @dataclass

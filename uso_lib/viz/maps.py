@@ -41,6 +41,7 @@ from matplotlib.path import Path as MplPath
 from uso_lib import fmt, geo
 from uso_lib.atomic import atomic_write
 from uso_lib.errors import DataError, NoData, ParamsError, UnknownMunicipality
+from uso_lib.provenance import source_line, sources_with_years
 from uso_lib.regions import COUNTRY, registry
 
 PALETTE = "YlGnBu"
@@ -213,19 +214,12 @@ def map_values(values: pd.Series | pd.DataFrame) -> tuple[pd.Series, str | None]
 def _source_line(df: pd.DataFrame) -> str | None:
     if "source" not in df.columns:
         return None
-    parts = []
-    cols = [c for c in ("source", "table", "year") if c in df.columns]
-    for row in df[cols].drop_duplicates().itertuples(index=False):
-        d = dict(zip(cols, row, strict=True))
-        text = str(d.get("source", "")).strip()
-        table = str(d.get("table", "")).strip()
-        if table and table not in text:
-            text = f"{text}, {table}" if text else table
-        if "year" in d:
-            text = f"{text} ({d['year']})"
-        if text and text not in parts:
-            parts.append(text)
-    return ("Lähde: " + "; ".join(parts)) if parts else None
+    n = len(df)
+    parts = sources_with_years(df["source"].fillna("").astype(str).tolist(),
+                               df["table"].fillna("").astype(str).tolist()
+                               if "table" in df.columns else [""] * n,
+                               df["year"].tolist() if "year" in df.columns else [None] * n)
+    return source_line(parts) or None
 
 
 # -- geometry to matplotlib -----------------------------------------------------------------
