@@ -129,8 +129,8 @@ def test_query_over_cell_limit_is_split_and_merged(server, doc):
 def test_split_respects_limit_in_two_dimensions():
     sel = {"alue": [f"KU{i:03d}" for i in range(10)], "vuosi": ["2023", "2024", "2025"],
            "tiedot": ["a", "b"]}
-    parts = pxweb._split(sel, 4)
-    assert all(pxweb._cells(p) <= 4 for p in parts)
+    parts = pxweb.split_selection(sel, 4)
+    assert all(pxweb.cells(p) <= 4 for p in parts)
     cells = sorted((a, v, t) for p in parts for a in p["alue"] for v in p["vuosi"]
                    for t in p["tiedot"])
     assert cells == sorted((a, v, t) for a in sel["alue"] for v in sel["vuosi"]
@@ -248,14 +248,18 @@ def test_variable_without_elimination_needs_a_selection(server, doc):
     assert resolved.query.selection["sukupuoli_9_20180101"] == ["2"]
 
 
-def test_monthly_periods_must_be_selected(server, doc):
+def test_monthly_table_needs_a_year_rule(server, doc):
+    """A monthly table and an indicator without live.period: refused before any data query,
+    saying which rules fit (the store holds one figure per year)."""
     meta = metadata_of(doc)
     time = next(v for v in meta["variables"] if v["time"])
     time.update(values=["2024M11", "2024M12", "2025M01"],
                 valueTexts=["2024M11", "2024M12", "2025M01"])
     serve_table(server, doc, meta=meta)
     [res] = pxweb.fetch(make_px(server), [indicator()])
-    assert res.origin == "failed" and "several periods per year" in res.error
+    assert res.origin == "failed" and "the table is monthly" in res.error
+    assert "live.period: december or mean" in res.error
+    assert not server.calls("POST")
 
 
 def test_old_long_table_id_answers_400(server, doc):
