@@ -12,6 +12,7 @@ from datetime import date
 import pandas as pd
 
 from uso_lib import compare, regions
+from uso_lib import notes as notes_mod
 from uso_lib import params as params_mod
 from uso_lib import peers as peers_mod
 from uso_lib.catalog import Indicator
@@ -47,6 +48,7 @@ class Report:
     appendix: Appendix = field(default_factory=Appendix)
     notes: list[str] = field(default_factory=list)
     today: date = field(default_factory=date.today)
+    huomiot: notes_mod.Notes | None = None  # the consultant's notes beside the network file
     _overview: pd.DataFrame | None = None
     _overview_rows: dict[str, dict] | None = None
     _groups: list[compare.Group] | None = None
@@ -153,8 +155,11 @@ def start(kunta: object, verrokit: object = (), vuosi: object = None,
                 notes.append(f"Vertailukuntia ei voitu ehdottaa: {exc.message}")
     for w in st.warnings:
         notes.append(f"Paikallinen tietovarasto (USO_DATA_DIR): {w}")  # unreadable or odd
+    # a malformed note stops the report here, before anything is drawn
+    huomiot = notes_mod.for_municipality(network.path if network else None, m)
     return Report(kunta=m, peers=peer_list, peer_method=method, suggestion=suggestion,
-                  network=network, year=year, store=st, aineisto=aineisto, notes=notes)
+                  network=network, year=year, store=st, aineisto=aineisto, notes=notes,
+                  huomiot=huomiot)
 
 
 def _year_param(vuosi: object) -> int | None:
