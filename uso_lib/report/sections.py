@@ -12,15 +12,18 @@ projection).
 
 A chart that cannot be drawn (an unexpected shape of data) never stops the report: the block
 falls back to the plain comparison and says so.
+
+The breakdowns by category are in :mod:`uso_lib.report.breakdowns`, the whole-picture rows
+(summary and group tables) in :mod:`uso_lib.report.overview`, and the store rows behind a chart
+or table in :mod:`uso_lib.report.rows`.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable, Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING
 
-import numpy as np
 import pandas as pd
 
 from uso_lib import catalog as catalog_mod
@@ -29,6 +32,12 @@ from uso_lib import text as text_mod
 from uso_lib.catalog import Indicator
 from uso_lib.errors import NoData, UsoError
 from uso_lib.regions import COUNTRY
+from uso_lib.report.breakdowns import (
+    CATEGORY_CHARTS,
+    SPECIAL_CHARTS,
+    category_chart,
+    category_table,
+)
 from uso_lib.report.html import (
     RELATIVE_INDEX_LABEL,
     anchor,
@@ -44,11 +53,21 @@ from uso_lib.report.html import (
     table_html,
     value_text,
 )
+from uso_lib.report.overview import overview_table
+from uso_lib.report.rows import (
+    CHART_YEARS,
+    Chart,
+    comparison_codes,
+    has_categories,
+    has_total,
+    own_years,
+    select,
+    store_rows,
+)
 
 if TYPE_CHECKING:
     from uso_lib.report.state import Report
 
-CHART_YEARS = 20  # a time-series chart shows at most this many latest years
 
 # Blocks of indicators shown together: (heading, member ids). A member missing from the
 # catalogue is skipped; a block with fewer than two members is shown as single indicators.
@@ -69,9 +88,6 @@ GROUPS: tuple[tuple[str, tuple[str, ...]], ...] = (
                               "kotitalouksien_tulot_keskiarvo")),
 )
 
-# Breakdowns whose categories, not the total, are the story (the total is their sum).
-CATEGORY_CHARTS = {"asuntovaesto_tulokymmenyksittain", "muutto_ikaryhmittain",
-                   "rikoksista_epaillyt"}
 
 
 # -- ordering and blocks ----------------------------------------------------------------------
@@ -120,41 +136,6 @@ def theme_section(r: Report, theme_id: str) -> str:
             parts.append(group_block(r, title, members))
     parts.append("</div>")
     return "\n".join(parts)
-
-
-# -- data access ------------------------------------------------------------------------------
-def store_rows(r: Report, ind_id: str) -> pd.DataFrame:
-    return r.store.rows(ind_id)
-
-
-def select(r: Report, ind_id: str, codes: Sequence[str], years: Iterable[int] | None = None,
-           category: str | None = "") -> pd.DataFrame:
-    """The store rows behind what a chart or table shows (for source lines and the appendix):
-    those of ``codes``, of ``years`` when given, of ``category`` (None: every category)."""
-    return r.store.select(ind_id, codes, years, category)
-
-
-def has_total(r: Report, ind: Indicator) -> bool:
-    tab = r.store.table(ind.id)
-    return tab is not None and bool(tab.years)
-
-
-def has_categories(r: Report, ind: Indicator) -> bool:
-    return r.store.index.has_categories(ind.id)
-
-
-def own_years(r: Report, ind: Indicator, until: int | None = None) -> list[int]:
-    tab = r.store.table(ind.id)
-    if tab is None or r.kunta.code not in tab.values.columns:
-        return []
-    ys = [int(y) for y in tab.values[r.kunta.code].dropna().index]
-    return [y for y in ys if until is None or y <= until][-CHART_YEARS:]
-
-
-def comparison_codes(r: Report) -> list[str]:
-    """The municipalities whose figures a comparison shows: the municipality, its peers and
-    the network members."""
-    return list(dict.fromkeys([r.kunta.code, *r.peer_codes, *r.network_codes]))
 
 
 # -- one indicator ------------------------------------------------------------------------------
@@ -222,7 +203,6 @@ def _indicator_parts(r: Report, ind: Indicator) -> list[str]:
     return out
 
 
-Chart = tuple[str, pd.DataFrame]  # (figure HTML, the store rows it draws: the appendix's)
 
 
 def series_chart(r: Report, ind: Indicator, c: compare.Comparison) -> Chart:
@@ -335,164 +315,6 @@ def _comparison_html(rows: list[dict[str, str]]) -> str:
     column but the row titles right-aligned."""
     columns = dict.fromkeys(k for row in rows for k in row)
     return records_html(rows, numeric=[col for col in columns if col], highlight=0)
-
-
-# -- breakdowns -------------------------------------------------------------------------------
-def latest_category_year(r: Report, ind: Indicator, kunta: str) -> int | None:
-    """The latest year of the municipality's breakdown with a value (at most the report's
-    year, when it has one then)."""
-    years = r.store.index.category_years(ind.id, kunta)
-    if not years:
-        return None
-    if r.year is not None:
-        years = [y for y in years if y <= r.year] or years
-    return years[-1]
-
-
-PREFIX_LABELS = {"m": "miehet", "n": "naiset", "tulo": "tulomuutto", "lahto": "lähtömuutto"}
-
-
-def category_table(r: Report, ind: Indicator) -> str:
-    """The breakdown in the latest year: the municipality and the whole country (when the
-    store has it), in the catalogue's category order, with its source line. Two-part codes
-    (``m:0-4``, ``tulo:20-39``) become a cross table: one row per age group, one column per
-    sex or direction."""
-    year = latest_category_year(r, ind, r.kunta.code)
-    if year is None:
-        return paragraph(f"{r.kunta.name_fi}: ei luokittaisia tietoja.", cls="uso-note")
-    rows = select(r, ind.id, [r.kunta.code, COUNTRY], [year], category=None)
-    rows = rows[rows["category"] != ""]
-    own, ctry = _by_category(rows, r.kunta.code), _by_category(rows, COUNTRY)
-    labels = ind.categories or {}
-    order = [k for k in labels if k in own] + sorted(set(own) - set(labels))
-    caption = f"{ind.label} luokittain, {r.kunta.name_fi} {year}"
-    r.appendix.add(rows, ind)
-
-    def cell(figures: dict[str, tuple[object, object]], k: str) -> str:
-        if k not in figures:
-            return fmt.MISSING
-        value, status = figures[k]
-        return value_text(value, ind.unit, ind.decimals, status)  # type: ignore[arg-type]
-
-    prefixes = list(dict.fromkeys(k.split(":")[0] for k in order))
-    if all(k.split(":")[0] in PREFIX_LABELS for k in order) and len(prefixes) > 1:
-        rests = list(dict.fromkeys(k.split(":", 1)[1] if ":" in k else "" for k in order))
-        columns = {"Ryhmä": [(PREFIX_LABELS.get(x, x) if x in PREFIX_LABELS else x)
-                             or "yhteensä" for x in rests]}
-        for p in prefixes:
-            columns[PREFIX_LABELS[p]] = [cell(own, f"{p}:{x}" if x else p) for x in rests]
-    else:
-        columns = {"Luokka": [labels.get(k, k) for k in order],
-                   r.kunta.name_fi: [cell(own, k) for k in order]}
-        if ctry:
-            columns["Koko maa"] = [cell(ctry, k) for k in order]
-    records = [dict(zip(columns, cells, strict=True))
-               for cells in zip(*columns.values(), strict=True)]
-    return (records_html(records, columns=list(columns), numeric=list(columns)[1:],
-                         caption=caption)
-            + source_html(rows))
-
-
-def _by_category(rows: pd.DataFrame, kunta: str) -> dict[str, tuple[object, object]]:
-    """category -> (value, status) of one municipality's rows (one year's breakdown)."""
-    return {k: (v, s) for c, k, v, s in zip(rows["kunta"].tolist(), rows["category"].tolist(),
-                                            rows["value"].tolist(), rows["status"].tolist(),
-                                            strict=True) if c == kunta}
-
-
-def _breakdown(r: Report, ind: Indicator, codes: list[str], what: str
-               ) -> tuple[int, pd.DataFrame]:
-    """The latest year of the municipality's breakdown of ``ind`` and its rows (with the total
-    row) for ``codes``; no breakdown at all is a NoData that the section shows as a note."""
-    year = latest_category_year(r, ind, r.kunta.code)
-    if year is None:
-        raise NoData(f"{r.kunta.name_fi}: no {what}.")
-    return year, select(r, ind.id, codes, [year], category=None)
-
-
-def category_chart(r: Report, ind: Indicator) -> Chart:
-    """The breakdown as bars in the catalogue's order (age groups and income deciles keep
-    their order); a count with a total as shares of it, the whole country as markers."""
-    year, rows = _breakdown(r, ind, [r.kunta.code, COUNTRY],
-                            f"breakdown of {ind.id!r}")
-    labels = ind.categories or {}
-    frames = []
-    share = False
-    for code, name in ((r.kunta.code, r.kunta.name_fi), (COUNTRY, "Koko maa")):
-        own = rows[rows["kunta"] == code].set_index("category")["value"]
-        if own.empty:
-            continue
-        total = own.get("")
-        share = ind.kind == "count" and total is not None and bool(total > 0) and \
-            ind.id in CATEGORY_CHARTS
-        cats = [k for k in labels if k in own.index] + sorted(set(own.index) - set(labels)
-                                                              - {""})
-        vals = own.reindex(cats) / total * 100.0 if share else own.reindex(cats)
-        frames.append(pd.DataFrame({"category": cats, "value": vals.to_numpy(), "name": name}))
-    frame = pd.concat(frames, ignore_index=True)
-    fig = viz.category_bars(frame, series="name", highlight=r.kunta.name_fi, labels=labels,
-                            unit="%" if share else chart_unit(ind),
-                            decimals=1 if share else ind.decimals,
-                            title=f"{ind.label}, {r.kunta.name_fi} {year}",
-                            subtitle="osuus kaikista, %" if share else (ind.unit or None),
-                            source=chart_source(rows))
-    return figure_html(fig, alt=f"{ind.label} luokittain, {r.kunta.name_fi} {year}",
-                       rows=rows), rows
-
-
-def pyramid_chart(r: Report, ind: Indicator) -> Chart:
-    year, rows = _breakdown(r, ind, [r.kunta.code, COUNTRY], "age structure")
-    rows = rows[rows["category"] != ""]
-    own = rows[rows["kunta"] == r.kunta.code]
-    ctry = rows[rows["kunta"] == COUNTRY]
-    fig = viz.population_pyramid(own[["category", "value"]],
-                                 compare=ctry[["category", "value"]] if len(ctry) else None,
-                                 share=bool(len(ctry)), title=f"{ind.label}, "
-                                 f"{r.kunta.name_fi} {year}", source=chart_source(rows))
-    return figure_html(fig, alt=f"Väestöpyramidi, {r.kunta.name_fi} {year}", rows=rows), rows
-
-
-def service_need_chart(r: Report, ind: Indicator) -> Chart:
-    year, rows = _breakdown(r, ind, [r.kunta.code], "service-need change")
-    rows = rows[rows["category"] != ""]
-    frame = rows[["category", "value"]].rename(columns={"value": "change_pct"})
-    fig = viz.service_need_change(frame, base_year=2024, horizon=year,
-                                  title=f"Palvelutarpeiden muutos, {r.kunta.name_fi}",
-                                  source=chart_source(rows))
-    return figure_html(fig, alt=f"Palvelutarpeiden muutos {year}, {r.kunta.name_fi}",
-                       rows=rows), rows
-
-
-def industry_chart(r: Report, ind: Indicator) -> Chart:
-    year, rows = _breakdown(r, ind, [r.kunta.code, COUNTRY], "breakdown by industry")
-    frame = rows.assign(name=np.where(rows["kunta"] == COUNTRY, "Koko maa", r.kunta.name_fi))
-    fig = viz.jobs_by_industry(frame[["category", "value", "name"]], series="name",
-                               highlight=r.kunta.name_fi, labels=ind.categories,
-                               title=f"{ind.label}, {r.kunta.name_fi} {year}",
-                               source=chart_source(rows))
-    return figure_html(fig, alt=f"{ind.label}, {r.kunta.name_fi} {year}", rows=rows), rows
-
-
-def emissions_chart(r: Report, ind: Indicator) -> Chart:
-    rows = select(r, ind.id, [r.kunta.code], None, category=None)
-    rows = rows[rows["value"].notna() | (rows["category"] == "")]
-    if rows.empty:
-        raise NoData(f"{r.kunta.name_fi}: no emissions by sector.")
-    fig = viz.emissions_by_sector(rows[["year", "category", "value"]], unit=ind.unit or "",
-                                  labels=ind.categories,
-                                  title=f"{ind.label}, {r.kunta.name_fi}",
-                                  source=chart_source(rows))
-    return figure_html(fig, alt=f"{ind.label} sektoreittain, {r.kunta.name_fi}",
-                       rows=rows), rows
-
-
-SPECIAL_CHARTS: dict[str, Callable[[Report, Indicator], Chart]] = {
-    "vaesto_ikaryhmittain": pyramid_chart,
-    "palvelutarpeiden_muutos": service_need_chart,
-    "tyopaikat_toimialoittain": industry_chart,
-    "yrityskanta_toimialoittain": industry_chart,
-    "kasvihuonekaasupaastot": emissions_chart,
-}
 
 
 # -- blocks of several indicators ------------------------------------------------------------
@@ -633,84 +455,3 @@ GROUP_CHARTS: dict[str, Callable[[Report, str, list[Indicator]], Chart]] = {
 }
 
 
-# -- the whole-picture rows (summary table and group tables) ----------------------------------
-MARKERS = {
-    "better": ("▲", "parempi", "uso-better"),
-    "worse": ("▼", "heikompi", "uso-worse"),
-    "same": ("●", "samaa tasoa", "uso-same"),
-    "higher": ("△", "korkeampi", "uso-neutral"),
-    "lower": ("▽", "matalampi", "uso-neutral"),
-}
-
-
-def marker_html(assessment: str | None) -> str:
-    if not assessment or assessment not in MARKERS:
-        return '<span class="uso-nomark">–</span>'
-    sym, text, cls = MARKERS[assessment]
-    return f'<span class="{cls}" title="{esc(text)}">{sym} {esc(text)}</span>'
-
-
-def overview_columns(r: Report) -> list[str]:
-    cols = ["Mittari", "Vuosi", r.kunta.name_fi, "Vrt. kunnat ka."]
-    cols += [r.network_label] if r.network_label else []
-    return cols + ["Koko maa", "Sija vrt.", "Arvio"]
-
-
-def overview_table(r: Report, members: list[Indicator], *, link: bool = False,
-                   theme_rows: bool = False) -> str:
-    """Rows of :func:`uso_lib.compare.overview` as a table. ``link``: indicator names link to
-    their section (the summary); otherwise each row is the link target itself."""
-    cols = overview_columns(r)
-    head = "".join(f'<th{"" if i == 0 else " class=num"}>{esc(c)}</th>'
-                   for i, c in enumerate(cols))
-    body = []
-    cat = catalog_mod.catalog()
-    last_theme = None
-    for ind in members:
-        if theme_rows and ind.theme != last_theme:
-            last_theme = ind.theme
-            body.append(f'<tr class="uso-theme"><th colspan="{len(cols)}"><a href="#'
-                        f'{anchor("teema", ind.theme)}">{esc(cat.theme(ind.theme).title)}'
-                        "</a></th></tr>")
-        row = r.overview_row(ind.id)
-        if row is not None:
-            body.append(overview_row(r, row, ind, link=link))
-    return (f'<table class="uso-table uso-summary"><thead><tr>{head}</tr></thead>'
-            f'<tbody>{"".join(body)}</tbody></table>')
-
-
-def overview_row(r: Report, row: Mapping[str, Any], ind: Indicator, *, link: bool) -> str:
-    with_network = bool(r.network_label)
-    if link:
-        label = f'<a href="#{anchor("ind", ind.id)}">{esc(ind.label)}</a>'
-        ident = ""
-    else:
-        label = esc(ind.label)
-        ident = f' id="{anchor("ind", ind.id)}"'
-    if ind.relative_index and "indeksi" not in ind.label.lower():
-        label += ' <span class="uso-tag">(indeksi, mediaani = 100)</span>'
-    elif ind.offline and ind.offline.proxy and "korvaava" not in ind.label.lower():
-        label += ' <span class="uso-tag">(korvaava mittari)</span>'
-    if not row["has_data"]:
-        n = 7 if with_network else 6
-        what = ("vain luokittaiset tiedot, ks. mittarin kohta" if has_categories(r, ind)
-                else "ei tietoa offline-aineistossa")
-        return (f"<tr{ident}><td>{label}</td><td colspan=\"{n}\" class=\"uso-nodata\">"
-                f"{what}</td></tr>")
-    d = int(row["decimals"]) if not pd.isna(row["decimals"]) else 0
-    unit = ind.unit
-
-    def v(x: object) -> str:
-        return esc(value_text(x, unit, d))
-
-    rank = "–"
-    if row["peer_rank_text"] and not pd.isna(row["peer_n"]):
-        rank = f"{row['peer_rank_text']}/{int(row['peer_n']) + 1}"
-    year = "–" if pd.isna(row["year"]) else str(int(row["year"]))
-    cells = [label, year, f"<b>{esc(value_text(row['value'], unit, d, row['status']))}</b>",
-             v(row["peer_mean"])]
-    if with_network:
-        cells.append(v(row["network_mean"]))
-    cells += [v(row["country"]), esc(rank), marker_html(row["assessment"])]
-    return f"<tr{ident}>" + "".join(f'<td{"" if i == 0 else " class=num"}>{c}</td>'
-                                    for i, c in enumerate(cells)) + "</tr>"
