@@ -1267,3 +1267,14 @@ def test_csv_appendix_neutralises_formulas_and_keeps_numbers(tmp_path):
     assert got["value"].tolist() == ["61.0", "-2.5", "70.0", ""]
     assert got["year"].tolist() == ["2021", "2022", "2023", "2024"]
     assert pd.read_excel(xlsx_path)["source"].tolist()[0] == "=1+1"  # XLSX: a text cell
+
+
+def test_formatting_an_absurd_figure_does_not_stop_a_report():
+    # inf and 1e308 used to end a report in decimal.InvalidOperation (Decimal's 28 digits)
+    from uso_lib import fmt
+
+    assert fmt.number(float("inf")) == fmt.MISSING == fmt.with_unit(float("-inf"), "%", 1)
+    assert fmt.number(1e308, 1).startswith("100\u00a0000\u00a0000")
+    assert fmt.number(1e28) == "10\u00a0000\u00a0000\u00a0000\u00a0000\u00a0000\u00a0000" \
+                               "\u00a0000\u00a0000\u00a0000"
+    assert fmt.number(5887) == "5\u00a0887" and fmt.number(3.25, 1) == "3,3"

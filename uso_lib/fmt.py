@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 from datetime import date
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import ROUND_HALF_UP, Context, Decimal, localcontext
 from functools import lru_cache
 
 from babel.dates import format_date as _format_date
@@ -45,15 +45,21 @@ def number(value: object, decimals: int = 0, *, missing: str = MISSING,
     return _number(float(value), int(decimals), bool(signed))  # type: ignore[arg-type]
 
 
+# room for every digit of the largest float (1.8e308) and its decimals: the default 28 digits
+# made quantize() raise InvalidOperation for 1e28 and beyond, which stopped whole reports
+_WIDE = Context(prec=400)
+
+
 @lru_cache(maxsize=2**16)
 def _number(v: float, decimals: int, signed: bool) -> str:
     """:func:`number` of a present value, cached: a report writes the same few hundred figures
     in several places (and charts their tick labels), and Babel's formatting is slow next to
     a dictionary look-up (benchmarks/README.md). Equal floats give equal text (0.0 and -0.0
     both give "0"), so the cache key is safe."""
-    q = Decimal(repr(v)).quantize(Decimal(1).scaleb(-decimals), rounding=ROUND_HALF_UP)
     pattern = "#,##0" + ("." + "0" * decimals if decimals > 0 else "")
-    text = format_decimal(q, format=pattern, locale=LOCALE, decimal_quantization=True)
+    with localcontext(_WIDE):  # Babel quantizes again in the current context
+        q = Decimal(repr(v)).quantize(Decimal(1).scaleb(-decimals), rounding=ROUND_HALF_UP)
+        text = format_decimal(q, format=pattern, locale=LOCALE, decimal_quantization=True)
     text = text.replace("\u2212", "-")
     if text in {"-0", "-0," + "0" * decimals}:
         text = text[1:]
