@@ -13,7 +13,7 @@ import re
 import pandas as pd
 import pytest
 
-from uso_lib import compare, regions, store
+from uso_lib import compare, regions, store, text
 from uso_lib.cli import main
 from uso_lib.snapshot import fresh
 from uso_lib.store import Store
@@ -85,15 +85,15 @@ def test_no_change_is_drawn_across_the_2023_break():
     st = Store("snapshot")
     c = compare.compare(TURNOUT, "Juva", year=2023, store=st)
     assert c.value == 65.6 and c.change is None
-    assert any("Muutosta vuosina 2019–2023 ei lasketa" in n for n in c.notes), c.notes
+    assert any("Muutosta vuosina 2019–2023 ei lasketa" in n for n in text.comparison_notes(c))
     # an explicit period across the break is refused the same way
     c = compare.compare(TURNOUT, "Juva", year=2023, period=(2015, 2023), store=st)
     assert c.change is None
     # before the break the change is still drawn (2015 -> 2019, one definition)
     c = compare.compare(TURNOUT, "Juva", year=2019, store=st)
     assert c.change is not None and (c.change.start, c.change.end) == (2015, 2019)
-    ov = compare.overview("Juva", ["Kuhmo", "Rautalampi"], None, store=st,
-                          indicators=[TURNOUT])
+    ov = text.overview_labels(compare.overview("Juva", ["Kuhmo", "Rautalampi"], None,
+                                               store=st, indicators=[TURNOUT]))
     row = ov.iloc[0]
     assert row["year"] == 2023 and pd.isna(row["change_pct"]) and pd.isna(row["change_abs"])
     assert "ei lasketa" in row["note"]
