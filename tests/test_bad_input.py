@@ -1278,3 +1278,15 @@ def test_formatting_an_absurd_figure_does_not_stop_a_report():
     assert fmt.number(1e28) == "10\u00a0000\u00a0000\u00a0000\u00a0000\u00a0000\u00a0000" \
                                "\u00a0000\u00a0000\u00a0000"
     assert fmt.number(5887) == "5\u00a0887" and fmt.number(3.25, 1) == "3,3"
+
+
+def test_sotkanet_answer_with_a_share_over_100_percent_is_refused(tmp_path, sotka_regions):
+    # Isojoki (Sotkanet region 69, code 151) served 1e308 % of young people outside education
+    row = {"indicator": 3219, "region": 69, "year": 2021, "gender": "total", "value": 1e308,
+           "absValue": None}
+    rows = [row, {**row, "year": 2022, "value": 7.9}]
+    err, _ = _refresh_sotkanet(tmp_path, sotka_regions, httpfake.Reply(json=rows))
+    assert err.startswith("live-syrjaytymisriski_nuoret: 1 problem with its figures, nothing "
+                          "of it was written: table Sotkanet 3219, syrjaytymisriski_nuoret, "
+                          "kunta 151, year 2021: 1e+308 is outside the plausible range (a "
+                          "share in per cent lies within 0-100)")
