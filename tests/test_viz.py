@@ -562,6 +562,38 @@ def test_every_chart_has_a_source_line_and_keeps_rcparams(name):
     assert dict(mpl.rcParams) == before  # the house style never leaks into the session
 
 
+def test_a_chart_on_a_reused_skeleton_has_the_pixels_of_a_fresh_one(monkeypatch):
+    """A closed chart's figure and axes serve the next chart (viz.layout.release): nothing of
+    the chart before may show, in either order, whatever kind of chart came before."""
+    from uso_lib.viz import layout
+
+    years = pd.DataFrame({"year": [2015, 2019, 2023] * 2, "value": [6548.0, 6116.0, 5734.0,
+                                                                    100.0, 98.0, 97.5],
+                          "name": ["Juva"] * 3 + ["Koko maa"] * 3})
+    makers = {**all_charts(),
+              "ranking_full": lambda: viz.ranking_bars(hyte_frame(), highlight="Tornio",
+                                                       mean=True, unit="€", source="THL",
+                                                       title="Otsikko", subtitle="€/as."),
+              "series_legend": lambda: viz.time_series(years, highlight="Juva", source="x",
+                                                       title="Väkiluku"),
+              "commuting_years": lambda: viz.commuting(pd.DataFrame(
+                  {"category": ["in", "out"] * 2, "year": [2015, 2015, 2019, 2019],
+                   "value": [456, 771, 470, 760]}), source="x"),
+              "category": lambda: viz.category_bars(pd.DataFrame(
+                  {"category": ["a", "b", "c"], "value": [3.0, -1.5, 2.25]}), source="x")}
+    monkeypatch.setattr(layout, "POOL_SIZE", 0)  # every chart on a fresh skeleton
+    fresh = {name: viz.to_png_bytes(make()) for name, make in makers.items()}
+    monkeypatch.setattr(layout, "POOL_SIZE", 1)
+    for order in (list(makers), list(reversed(makers))):
+        previous = None
+        for name in order:
+            fig = makers[name]()
+            if previous is not None:
+                assert fig is previous  # the skeleton the chart before left
+            assert viz.to_png_bytes(fig) == fresh[name], name
+            previous = fig
+
+
 def test_nothing_to_draw_is_nodata_not_a_blank_chart():
     cases = [
         lambda: viz.ranking_bars(pd.DataFrame({"name": ["Juva"], "value": [np.nan]}),
@@ -690,7 +722,10 @@ def test_png_and_data_uri_are_small_deterministic_and_close_the_figure():
     width, height = struct.unpack(">II", a[16:24])
     assert width == 700 and 250 < height < 600
     assert len(a) < 80_000
-    assert fig.axes == []  # closed: artists freed
+    # closed: the chart's artists are freed (its emptied skeleton may serve the next chart)
+    assert not fig.texts and not fig.artists
+    assert all(not (ax.lines or ax.patches or ax.texts or ax.collections or ax.artists)
+               for ax in fig.axes)
     uri = viz.to_data_uri(viz.time_series(pd.Series({2015: 6548.0, 2019: 6116.0}, name="Juva"),
                                           source="Tilastokeskus, StatFin 11re"))
     assert uri.startswith("data:image/png;base64,")

@@ -64,11 +64,16 @@ def _draw(fig: Figure):
 def close(fig: Figure) -> None:
     """Free a figure's artists; also drop it from pyplot if it was made there.
 
-    Detaches the axes and texts instead of ``fig.clear()``, which rebuilds empty axes' ticks
-    and costs as much as drawing a small chart."""
+    A house chart's emptied skeleton is kept for the next chart (:func:`layout.release`);
+    other figures lose their axes and texts (``fig.clear()`` would rebuild empty axes' ticks,
+    which costs as much as drawing a small chart). A closed figure is not to be used again."""
+    from uso_lib.viz.layout import Chart, release
+
     pyplot = sys.modules.get("matplotlib.pyplot")
     if pyplot is not None:
         pyplot.close(fig)
+    if isinstance(fig, Chart) and release(fig):
+        return
     for ax in list(fig.axes):
         fig.delaxes(ax)
     del fig.texts[:]

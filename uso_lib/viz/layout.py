@@ -8,6 +8,7 @@ little room) at 100 dpi, so a PNG is 700 px wide and stays small.
 from __future__ import annotations
 
 import math
+import threading
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import cache
@@ -24,6 +25,7 @@ from uso_lib.viz.style import (
     DPI,
     LABEL_SIZE,
     MUTED,
+    RC,
     SOURCE_SIZE,
     SUBTITLE_SIZE,
     TEXT,
@@ -164,15 +166,9 @@ def new_chart(plot_height: float, *, title: str | None, subtitle: str | None, so
     top = legend_top + legend_rows * 0.22 + 0.16
     below = bottom + len(source_lines) * line_height(SOURCE_SIZE) + 0.1
     height = top + plot_height + below
-    fig = Chart(figsize=(WIDTH, height), dpi=DPI)
-    FigureCanvasAgg(fig)
+    fig, ax = _skeleton(height)
     fig.subplots_adjust(left=left / WIDTH, right=1 - right / WIDTH, top=1 - top / height,
                         bottom=below / height)
-    ax = fig.add_subplot()
-    # the light axes (viz.artists) draw every tick and label a house chart shows, so
-    # matplotlib's own axes are never drawn: no tick layout, no tick label measurements
-    ax.xaxis.set_visible(False)
-    ax.yaxis.set_visible(False)
     x0 = 0.1 / WIDTH
     y = 1 - pad / height
     if title_lines:
@@ -187,6 +183,62 @@ def new_chart(plot_height: float, *, title: str | None, subtitle: str | None, so
     fig.source = source_text(source)
     fig.source_band = len(source_lines) * line_height(SOURCE_SIZE) + 0.02
     return Frame(fig, ax, 1 - legend_top / height, left, top, ncols)
+
+
+# -- chart skeletons: a figure with its axes, reused once a chart is closed ------------------
+# Making an Axes is a good part of a small chart's cost (matplotlib builds its spines, patch,
+# transforms and a first tick of each axis, which a house chart never shows), and every house
+# chart has the same skeleton: one Axes in the house style, matplotlib's axes hidden. A chart
+# closed through viz.close (the report closes every chart it embeds) gives its skeleton back,
+# emptied, for the next chart of the same thread; tests/test_viz.py checks that a chart drawn
+# on a reused skeleton has the pixels of a fresh one.
+_pool = threading.local()
+POOL_SIZE = 4
+
+
+def _skeleton(height: float) -> tuple[Chart, Axes]:
+    free: list[Chart] = _pool.__dict__.setdefault("free", [])
+    if free:
+        fig = free.pop()
+        fig.set_size_inches(WIDTH, height)
+        fig.set_dpi(DPI)
+        return fig, fig.axes[0]
+    with mpl.rc_context(RC):  # the skeleton in the house style wherever it is made
+        fig = Chart(figsize=(WIDTH, height), dpi=DPI)
+        FigureCanvasAgg(fig)
+        ax = fig.add_subplot()
+        # the light axes (viz.artists) draw every tick and label a house chart shows, so
+        # matplotlib's own axes are never drawn: no tick layout, no tick label measurements
+        ax.xaxis.set_visible(False)
+        ax.yaxis.set_visible(False)
+    return fig, ax
+
+
+def release(fig: Chart) -> bool:
+    """Empty a closed house chart and keep its skeleton for the next chart of this thread;
+    False (nothing kept) when it is not a plain house chart any more or the pool is full."""
+    free: list[Chart] = _pool.__dict__.setdefault("free", [])
+    axes = fig.axes
+    if (len(free) >= POOL_SIZE or len(axes) != 1 or fig in free
+            or axes[0].xaxis.have_units() or axes[0].yaxis.have_units()
+            or axes[0].xaxis.get_visible() or axes[0].yaxis.get_visible()):
+        return False
+    ax = axes[0]
+    for group in (ax.lines, ax.patches, ax.texts, ax.collections, ax.images, ax.artists,
+                  ax.tables, fig.texts, fig.artists, fig.images, fig.lines, fig.patches,
+                  fig.legends):
+        for artist in list(group):
+            artist.remove()
+    ax.relim()  # no data left: the data limits are empty again
+    with mpl.rc_context(RC):
+        ax.set_xlim(0, 1, auto=True)
+        ax.set_ylim(0, 1, auto=True)
+        ax.set_prop_cycle(None)
+        for side, spine in ax.spines.items():
+            spine.set_visible(mpl.rcParams[f"axes.spines.{side}"])
+    fig.source, fig.source_band = "", 0.0
+    free.append(fig)
+    return True
 
 
 def legend_layout(labels: Sequence[str], max_cols: int = 4) -> tuple[int, int]:
