@@ -78,11 +78,10 @@ DEFAULT_SPAN = 5  # years of the default change period
 GROUP_ORDER = ("peers", "network", "maakunta", "kuntaryhmitys", "country")
 __all__ = [  # the engine, and the statistics and result types it is built on
     "Change", "Comparison", "DEFAULT_SPAN", "GROUP_ORDER", "Group", "GroupChange", "GroupStats",
-    "IndicatorLike", "MemberValues", "Note", "OVERVIEW_COLUMNS", "Store", "StoreLike",
-    "THRESHOLD_SD", "Table", "YearStats", "YearValues", "assess", "change", "compare",
-    "default_period", "finite", "get_store", "group_stats", "groups_for", "indicator_def",
-    "overview", "percentile", "quintile_cuts", "quintiles", "rank_text", "ranking", "ranks",
-    "resolve_codes", "resolve_year", "robust_sd", "score", "series_frame", "source_text",
+    "IndicatorLike", "Note", "OVERVIEW_COLUMNS", "THRESHOLD_SD", "YearStats", "assess", "change",
+    "compare", "default_period", "finite", "get_store", "group_stats", "groups_for",
+    "indicator_def", "overview", "percentile", "quintile_cuts", "quintiles", "rank_text", "ranking",
+    "ranks", "resolve_codes", "resolve_year", "robust_sd", "score", "series_frame", "source_text",
     "weights", "year_percentile", "year_quintile", "year_stats",
 ]
 
