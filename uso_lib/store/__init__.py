@@ -16,6 +16,12 @@ One long table, one row per figure::
 The embedded snapshot (``uso_lib/data/snapshot/*.parquet``) is read-only; refreshes and imports
 write parquet files into the user data directory (``USO_DATA_DIR``), which take precedence over
 the snapshot figure for the same indicator, municipality, year and category.
+
+Reading goes through the store's index (:mod:`uso_lib.store.index`, built once per loaded
+frame): :meth:`Store.table` (one indicator for every municipality and year, with each year's
+values and its groups' members cached), :meth:`Store.select` (the rows behind a chart or a
+table), :meth:`Store.rows`; :func:`~uso_lib.store.index.per_store` memoises what is computed
+from the whole country (the peers' profiles, the composite indices) until the store reloads.
 """
 
 from __future__ import annotations
