@@ -284,6 +284,9 @@ def test_vitality_index_components_and_centring(store):
     assert p["n_components"] == 3 and p["value"] is not None
     assert [c["available"] for c in p["components"]] == [False, True, True, True]
     assert indices.vitality_index(store) is vi  # cached per store
+    store.reload()  # computed again for the reloaded figures, and the same from the same files
+    again = indices.vitality_index(store)
+    assert again is not vi and again.frame.equals(vi.frame)
 
 
 def test_wellbeing_scaling_country_mean_100(store):
