@@ -115,6 +115,21 @@ def _network_inputs(plan: NetworkPlan | None) -> tuple[dict, str, str]:
 
 
 
+def _note_inputs(plan: NetworkPlan | None, kunta) -> tuple[dict, str]:
+    """The municipality's consultant notes (huomiot/<stem>.md beside the network file), sent
+    with the job under the same relative path, and their hash: a changed note makes the
+    report stale."""
+    from uso_lib import notes
+
+    if plan is None or plan.path is None or kunta is None:
+        return {}, ""
+    path = notes.path_for(notes.folder_for(plan.path), kunta)
+    if not path.is_file():
+        return {}, ""
+    data = path.read_bytes()
+    return {f"{notes.FOLDER}/{path.name}": data}, text_hash(data)
+
+
 def run(targets: Sequence[Target], options: Options, network: NetworkPlan | None = None
         ) -> Summary:
     """Render ``targets`` into ``options.out``; see the module documentation."""
@@ -143,6 +158,7 @@ def run(targets: Sequence[Target], options: Options, network: NetworkPlan | None
             warnings.append(problem)
         jobs: list[Job] = []
         reasons: dict[str, str] = {}
+        notes_hashes: dict[str, str] = {}
         failures: list[Outcome] = []
         fresh: list[str] = []
         for t in targets:
@@ -153,7 +169,8 @@ def run(targets: Sequence[Target], options: Options, network: NetworkPlan | None
                 failures.append(Outcome(t.key, t.kunta.code if t.kunta else "", t.label,
                                         "failed", reason="params", error=str(err)))
                 continue
-            inputs = dict(shared, parameters=params)
+            note_files, notes_hashes[t.key] = _note_inputs(network, t.kunta)
+            inputs = dict(shared, parameters=params, notes_hash=notes_hashes[t.key])
             why = stale(manifest["reports"].get(t.key), inputs, out)
             if why is None and not options.force:
                 fresh.append(t.key)
@@ -161,7 +178,8 @@ def run(targets: Sequence[Target], options: Options, network: NetworkPlan | None
             reasons[t.key] = why or "forced"
             jobs.append(Job(key=t.key, kunta=t.kunta.code, name=t.kunta.name_fi,
                             title=page_title(t.kunta.name_fi), parameters=params,
-                            notebook=nb_text, inputs=net_files, timeout=options.timeout,
+                            notebook=nb_text, inputs={**net_files, **note_files},
+                            timeout=options.timeout,
                             kernel_name=options.kernel_name,
                             data_hash=shared["data_hash"] if options.scheduler else ""))
         workers = max(1, min(options.workers or os.cpu_count() or 1, len(jobs) or 1))
@@ -171,7 +189,8 @@ def run(targets: Sequence[Target], options: Options, network: NetworkPlan | None
         outcomes: list[Outcome] = []
 
         def deliver(o: Outcome) -> None:
-            record(out, manifest, o, shared, jobs_by_key[o.key].parameters
+            record(out, manifest, o, dict(shared, notes_hash=notes_hashes.get(o.key, "")),
+                   jobs_by_key[o.key].parameters
                    if o.key in jobs_by_key else None, why=reasons.get(o.key))
             outcomes.append(o)
             progress.finished(o)

@@ -481,7 +481,10 @@ def render_to_memory(nb: nbformat.NotebookNode, params: Mapping[str, object], *,
     work = Path(tempfile.mkdtemp(prefix="uso-render-"))
     try:
         for name, data in (inputs or {}).items():
-            target = work / Path(name).name
+            # a plain name, or one folder deep (huomiot/178-juva.md beside the network file)
+            parts = [p for p in Path(name).parts if p not in ("", ".", "..", "/")][-2:]
+            target = work.joinpath(*parts)
+            target.parent.mkdir(exist_ok=True)
             if isinstance(data, str):
                 target.write_text(data, encoding="utf-8")
             else:
