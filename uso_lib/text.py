@@ -24,7 +24,10 @@ from uso_lib.store import StoreLike, get_store
 
 POPULATION = "vaesto"
 PEERS_FI = "vertailukunnat"
-PEER_MEAN = "Vrt. kunnat ka."  # the brochure's label of the peers' mean
+# the brochure's label of the group average: the mean of every municipality in the ranking,
+# the municipality itself included (17,1 € in its HYTE-€ 2020 table)
+PEER_MEAN = "Vrt. kunnat ka."
+PEERS_ONLY_MEAN = "Vertailukunnat ilman kuntaa {name} ka."  # the peers alone: its own label
 
 ASSESSMENT_FI = {
     "better": "parempi", "worse": "heikompi", "same": "samaa tasoa",

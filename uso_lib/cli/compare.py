@@ -195,6 +195,8 @@ def _one(args, st, m, sel, network) -> int:
             "year": c.year, "value": c.value, "status": c.status or None, "unit": c.unit,
             "peers": sel.to_dict(),
             "peer_mean": peer.mean if peer else None,
+            # the brochure's "Vrt. kunnat ka.": the mean of the whole ranking
+            "ranking_mean": rk.attrs["ranking_mean"],
             "rank": peer.rank if peer else None,
             "rank_text": peer.rank_text if peer else None,
             "n_ranked": peer.n_ranked if peer else None,
@@ -215,8 +217,12 @@ def _one(args, st, m, sel, network) -> int:
              text.figure(r.value, unit, dec) if r.value == r.value else
              f"ei tietoa{' (' + r.status + ')' if r.status else ''}"]
             for r in rk.itertuples()]
-    rows.append(["", "  " + text.PEER_MEAN, text.figure(rk.attrs["mean"], unit, dec)])
+    rows.append(["", "  " + text.PEER_MEAN, text.figure(rk.attrs["ranking_mean"], unit, dec)])
+    rows.append(["", "  " + text.PEERS_ONLY_MEAN.format(name=m.name_fi),
+                 text.figure(rk.attrs["mean"], unit, dec)])
     print_table(rows, ["sija", "kunta", "arvo"])
+    print(f"{text.PEER_MEAN}: kaikkien listan {rk.attrs['n_ranking']} kunnan keskiarvo "
+          f"({m.name_fi} mukaan lukien), kuten esitteen vertailussa.")
     if rk.attrs["n_missing"]:
         print(f"{rk.attrs['n_missing']} vertailukunnalta ei tietoa; keskiarvo muista.")
     print(f"\n{text.comparison_sentence(c)}")

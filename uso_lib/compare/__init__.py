@@ -326,8 +326,10 @@ def ranking(indicator: IndicatorLike, kunta: object, members: Iterable[object], 
 
     Columns: kunta, name, value, status, rank, rank_text, highlight (the municipality),
     group_mean (the plain mean of ``members`` with data, the municipality excluded unless it is
-    listed). Missing values come last with rank <NA>. ``attrs``: mean, year,
-    n_missing, label, unit, decimals, polarity, source."""
+    listed). Missing values come last with rank <NA>. ``attrs``: mean (the members'),
+    ranking_mean and n_ranking (the brochure's group average: every municipality of the
+    ranking with data, the municipality included), year, n_missing, label, unit, decimals,
+    polarity, source."""
     st, ind, m, tab = _inputs(indicator, kunta, store, category)
     y = resolve_year(tab, year, strict=True)
     codes = resolve_codes(members)
@@ -341,6 +343,9 @@ def ranking(indicator: IndicatorLike, kunta: object, members: Iterable[object], 
     shared = Counter(x for x in rk if x is not None)
     grp = [have[c] for c in codes if c in have]
     mean = float(np.mean(grp)) if grp else math.nan
+    # the brochure's "Vrt. kunnat ka.": every municipality in the ranking, itself included
+    shown = [have[c] for c in allc if c in have]
+    ranking_mean = float(np.mean(shown)) if shown else math.nan
     df = pd.DataFrame({
         "kunta": [allc[i] for i in order],
         "name": [names[i] for i in order],
@@ -355,7 +360,7 @@ def ranking(indicator: IndicatorLike, kunta: object, members: Iterable[object], 
     df.attrs.update({
         "indicator": ind.id, "label": ind.label, "unit": ind.unit, "decimals": ind.decimals,
         "polarity": ind.polarity, "year": y,
-        "mean": finite(mean),
+        "mean": finite(mean), "ranking_mean": finite(ranking_mean), "n_ranking": len(shown),
         "n_missing": sum(c not in have for c in codes),
         "source": source_text(meta["source"], meta["table"], y),
         "relative_index": ind.relative_index,
