@@ -52,16 +52,17 @@ _INT_TAG, _FLOAT_TAG = "tag:yaml.org,2002:int", "tag:yaml.org,2002:float"
 _SafeLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
-class _Loader(_SafeLoader):
+class _TextSafeLoader(_SafeLoader):
     """The safe loader without YAML 1.1's octal, hexadecimal, binary, sexagesimal and float
     numbers: only a plain decimal without a leading zero (``178``, ``91``) is a number, so
     ``020``, ``046`` and ``0x14`` stay the text that was written."""
 
 
-_Loader.yaml_implicit_resolvers = {
+_TextSafeLoader.yaml_implicit_resolvers = {
     first: [(tag, rx) for tag, rx in resolvers if tag not in (_INT_TAG, _FLOAT_TAG)]
     for first, resolvers in _SafeLoader.yaml_implicit_resolvers.items()}
-_Loader.add_implicit_resolver(_INT_TAG, re.compile(r"^[-+]?[1-9][0-9]*$"), list("-+123456789"))
+_TextSafeLoader.add_implicit_resolver(_INT_TAG, re.compile(r"^[-+]?[1-9][0-9]*$"),
+                                      list("-+123456789"))
 
 
 # -- the raw schema (what the YAML may contain) ------------------------------------------
@@ -189,6 +190,23 @@ def parse_network(text: str, *, source: str = "<network>", path: Path | None = N
     check = _MemberCheck(source, root)
     members = [check.member(i, ms) for i, ms in enumerate(spec.members)]
     return Network(name=spec.name, period=spec.period, members=members, path=path)
+
+
+def dump_network(network: Network) -> str:
+    """The network as YAML that :func:`parse_network` reads back as the same network: the
+    report factory hands the notebooks the member entries that validated, written out from the
+    validated data (the consultants' file itself is never edited). Codes are written as
+    quoted text, so the leading zero of ``"020"`` survives any YAML reader."""
+    members = []
+    for m in network.members:
+        entry: dict[str, object] = {"kunta": m.kunta.code}
+        if m.verrokit:
+            entry["verrokit"] = [p.code for p in m.verrokit]
+        if m.notes:
+            entry["notes"] = m.notes
+        members.append(entry)
+    data = {"name": network.name, "period": network.period, "members": members}
+    return yaml.safe_dump(data, allow_unicode=True, sort_keys=False, default_style=None)
 
 
 @dataclass(frozen=True)
@@ -356,9 +374,10 @@ def _spec_error(err: dict, raw: object, root: yaml.Node | None, source: str) -> 
 
 def load_yaml(text: str, *, source: str = "<params>") -> tuple[object, yaml.Node | None]:
     """The data of a parameter file and its node tree (for line numbers), read with
-    :class:`_Loader`. Raises ``yaml.YAMLError`` for the parser's own errors and ParamsError
-    for aliases that expand beyond :data:`MAX_VALUES` values or refer to themselves."""
-    loader = _Loader(text)
+    :class:`_TextSafeLoader`. Raises ``yaml.YAMLError`` for the parser's own errors and
+    ParamsError for aliases that expand beyond :data:`MAX_VALUES` values or refer to
+    themselves."""
+    loader = _TextSafeLoader(text)
     try:
         root = loader.get_single_node()
         if root is None:
