@@ -1290,3 +1290,12 @@ def test_sotkanet_answer_with_a_share_over_100_percent_is_refused(tmp_path, sotk
                           "of it was written: table Sotkanet 3219, syrjaytymisriski_nuoret, "
                           "kunta 151, year 2021: 1e+308 is outside the plausible range (a "
                           "share in per cent lies within 0-100)")
+
+
+def test_json_output_never_prints_infinity(capsys):
+    from uso_lib.cli._output import print_json
+
+    print_json({"value": float("inf"), "values": [float("-inf"), 5887.0, float("nan")]})
+    out = capsys.readouterr().out
+    assert "Infinity" not in out and "NaN" not in out
+    assert json.loads(out) == {"value": None, "values": [None, 5887.0, None]}

@@ -10,7 +10,7 @@ from collections.abc import Iterable, Sequence
 
 
 def _clean(obj):
-    if isinstance(obj, float) and math.isnan(obj):
+    if isinstance(obj, float) and not math.isfinite(obj):  # JSON has no NaN or Infinity
         return None
     if isinstance(obj, dict):
         return {k: _clean(v) for k, v in obj.items()}
@@ -22,7 +22,7 @@ def _clean(obj):
 
 
 def print_json(obj) -> None:
-    json.dump(_clean(obj), sys.stdout, ensure_ascii=False, indent=2)
+    json.dump(_clean(obj), sys.stdout, ensure_ascii=False, indent=2, allow_nan=False)
     sys.stdout.write("\n")
 
 
