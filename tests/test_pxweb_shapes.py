@@ -302,3 +302,37 @@ def test_prefixed_content_codes_of_11ae(tmp_path, monkeypatch):
     assert st.get("imm_prefixed", "091", 2025).value == 200 + codes.index("muutl-vm4142") * 10 + 2
     assert st.get("net_bare", "SSS", 2023).value == codes.index("muutl-vm43_netto") * 10
     assert catalog.catalog().get("nettomuutto").live.content == "muutl-vm43_netto"
+
+
+def test_older_release_with_bare_codes_and_ages_beside_it(key_meta):
+    """Older releases had bare codes ("020") under "Alue 2020"; ages 000-099 look alike but
+    only a third of them are municipality codes, so they are never taken for regions."""
+    alue, tiedot, vuosi = key_meta["variables"]
+    bare = [v.removeprefix("KU") for v in alue["values"]]
+    ages = ["SSS", *(f"{a:03d}" for a in range(100)), "100-"]
+    doc = {"title": "old", "variables": [
+        {"code": "Ikä", "text": "Ikä", "values": ages, "valueTexts": ages},
+        {**alue, "code": "Alue 2020", "text": "Alue 2020", "values": bare},
+        tiedot, {**vuosi, "time": False}]}
+    meta = parse_metadata(doc, "Kuntien_avainluvut", "2021/old", what="test")
+    assert meta.region.code == "Alue 2020"
+    assert meta.time.code == "Vuosi"  # by its name, without the flag
+    assert pxweb.store_code("020") == "020" and pxweb.store_code("MK10") == "MK10"
+    only_ages = parse_metadata({"variables": [doc["variables"][0], vuosi]}, "x", "y",
+                               what="test")
+    assert only_ages.region is None
+
+
+@pytest.mark.parametrize(("code", "values", "kind"), [
+    ("timeperiod_q", ["2024Q1", "2024Q2"], "quarter"),
+    ("Kuukausi", ["2024M11", "2024M12"], "month"),
+    ("Aika", ["2023", "2024"], "year"),  # neither flag nor name: its values are periods
+])
+def test_time_variable_found_whatever_its_code(code, values, kind):
+    doc = {"variables": [
+        {"code": "Alue", "values": ["SSS", "KU178"], "valueTexts": ["KOKO MAA", "Juva"]},
+        {"code": code, "values": values, "valueTexts": values}]}
+    meta = parse_metadata(doc, "StatFin", "t", what="test")
+    assert meta.time.code == code
+    assert {pxweb.parse_period(v).kind for v in values} == {kind}
+    assert pxweb.parse_period("2024M13") is None and pxweb.parse_period("2024Q5") is None
