@@ -35,7 +35,7 @@ from uso_lib import notes as notes_mod
 from uso_lib import text as text_mod
 from uso_lib.errors import UsoError
 from uso_lib.provenance import source_text, year_span
-from uso_lib.report import sections
+from uso_lib.report import freshness, sections
 from uso_lib.report.html import (
     CLOSE_UP_DPI,
     LICENCE,
@@ -71,7 +71,8 @@ def cover(r: Report) -> HTML:
     out = [style(), f"<h1>Tilanneanalyysi: {esc(m.name_fi)}</h1>", '<div class="uso-cover">',
            paragraph(f"{m.name_fi} ({m.code}): {m.maakunta}, {m.seutukunta}. Kuntaryhmä: "
                      f"{m.kuntaryhmitys}. Hyvinvointialue: {m.hyvinvointialue}."),
-           paragraph(f"Laadittu {fmt.day(r.today)}. {data_text(r)}")]
+           paragraph(f"Laadittu {fmt.day(r.today)}. {data_text(r)}"),
+           freshness.cover_html(r)]  # how old the figures are (#14)
     member = r.member
     if member is not None:
         out.append(paragraph(f"{m.name_fi} on {r.network.name} -verkoston jäsen "
@@ -187,7 +188,8 @@ def theme_section(r: Report, theme_id: str) -> HTML:
     """Every indicator of one theme (the theme's heading and introduction are markdown in the
     notebook)."""
     catalog_mod.catalog().theme(theme_id)  # an unknown theme fails here, by name
-    parts = [notes_mod.section_html(r.huomiot, theme_id)]
+    parts = [freshness.section_html(r, theme_id),  # the year of its latest figure (#14)
+             notes_mod.section_html(r.huomiot, theme_id)]
     if theme_id == "talous":  # the seed's finance theme starts with the crisis criteria
         from uso_lib.report.crisis import crisis_html
 

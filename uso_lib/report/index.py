@@ -23,6 +23,7 @@ from uso_lib.atomic import atomic_write
 from uso_lib.errors import UsoError
 from uso_lib.factory.render import TEMPLATES
 from uso_lib.provenance import source_text
+from uso_lib.report import freshness
 from uso_lib.store import Store
 from uso_lib.store.index import Table
 
@@ -109,6 +110,9 @@ def write_index(out, manifest: dict, *, aineisto: str = "snapshot") -> list[str]
                "rendered": (e.get("rendered") or "")[:10]}
         if e.get("status") == "ok" and e.get("file") and (out / e["file"]).is_file():
             row["figures"] = headline(row["kunta"], store) if store is not None else {}
+            if store is not None:  # the data's date: the span of its latest years (#14)
+                row["data_years"] = freshness.index_entry(
+                    store, row["kunta"], (e.get("parameters") or {}).get("vuosi"))
             reports.append(row)
         elif e.get("status") != "ok":
             failed.append(row)
