@@ -11,7 +11,7 @@ projection's years are forecast years, not the age of the data, so projections d
 With a comparison year (``vuosi``) only the years up to it count, as in the comparisons.
 
 Whether something newer is published comes from the services' metadata that
-``uso data sources`` (or a refresh) left in the HTTP cache, read with
+``uso data sources`` left in the HTTP cache, read with
 :func:`uso_lib.cli.sources.check` in cache-only mode: a report never asks a service, stays
 offline and fast, and reads the cache once per process (again only when the cache file
 changed). Without a cache nothing is said about newer releases.
