@@ -30,6 +30,7 @@ from uso_lib.errors import SourceError
 from uso_lib.sources.http import Fetched, HttpClient
 from uso_lib.sources.pxweb.jsonstat import Decoded, check_answer, decode
 from uso_lib.sources.pxweb.meta import TableMeta, parse_metadata
+from uso_lib.sources.pxweb.search import TableHit, choose_table
 
 MAX_WINDOW = 3600.0  # seconds; a longer rate-limit window from ?config is not believed
 
@@ -163,7 +164,7 @@ class PxWeb:
                                            **client_options)
         self._limits: Limits | None = None
         self._meta: dict[tuple[str, str], TableMeta] = {}
-        self._found: dict[tuple[str, str], Any] = {}
+        self._found: dict[tuple[str, str], TableHit] = {}
 
     # -- service -------------------------------------------------------------------------
     def limits(self) -> Limits:
@@ -210,11 +211,9 @@ class PxWeb:
             raise SourceError(f"PxWeb search in {database}: expected a list of tables.")
         return doc
 
-    def find_table(self, database: str, query: str):
+    def find_table(self, database: str, query: str) -> TableHit:
         """The table a search names best (see :func:`.search.choose_table`); one search per
         run."""
-        from uso_lib.sources.pxweb.search import choose_table
-
         key = (database, query)
         if key not in self._found:
             self._found[key] = choose_table(self.search(query, database), query,
