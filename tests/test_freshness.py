@@ -123,17 +123,17 @@ def test_newer_years_in_the_cache_give_a_note_with_the_refresh_command(cached, s
     assert len(cached.requests) == sent  # the report asked no service
 
 
-def test_the_cache_is_read_once_per_process_until_it_changes(cached, monkeypatch):
-    freshness.offered()
+def test_the_cache_is_read_once_per_process_until_it_changes(cached, store, monkeypatch):
+    freshness.offered(store)
     calls = []
     real = sources_cli.check
     monkeypatch.setattr(sources_cli, "check", lambda *a, **kw: calls.append(kw) or real(*a, **kw))
-    freshness.offered()
+    freshness.offered(store)
     freshness.offered()
     assert calls == []
     sources_cli.check(["vaesto"], fresh=True)  # a new answer is written into the cache
-    freshness.offered()
-    assert calls[-1] == {"cache_only": True} and len(calls) == 2
+    assert len(freshness.offered(store)) == 2  # vaesto and gini
+    assert calls[-1] == {"cache_only": True, "store": store} and len(calls) == 2
 
 
 # -- a rendered report and the index page ---------------------------------------------------

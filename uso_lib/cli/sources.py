@@ -30,7 +30,7 @@ from uso_lib.cli._output import print_json, print_table
 from uso_lib.errors import SourceError
 from uso_lib.sources import pxweb, sotkanet
 from uso_lib.sources.http import Deadline, HttpCache, HttpClient
-from uso_lib.store import default_store
+from uso_lib.store import Store, default_store
 
 ORDER = 16  # before data.py (20), like refresh
 
@@ -227,17 +227,18 @@ def _sotkanet_rows(sk: sotkanet.Sotkanet, inds: list[Indicator], st,
 
 
 def check(indicator_ids: list[str] | None = None, *, fresh: bool = False,
-          cache_only: bool = False,
-          connect_timeout: float = CONNECT_TIMEOUT) -> list[SourceRow]:
+          cache_only: bool = False, connect_timeout: float = CONNECT_TIMEOUT,
+          store: Store | None = None) -> list[SourceRow]:
     """One row per live (PxWeb or Sotkanet) catalogue entry, in catalogue order.
 
     ``cache_only``: ask no service, answer from the HTTP cache alone (however old), e.g. for
     a report that says whether newer figures are published; tables never fetched are
-    "not in the cache"."""
+    "not in the cache". ``store``: the store whose latest years the rows give (default: the
+    local store), so that a report compares with its own data and loads no second store."""
     cat = catalog.catalog()
     chosen = [cat.get(i) for i in indicator_ids] if indicator_ids else cat.indicators
     live = [i for i in chosen if i.live is not None and i.live.source in ("pxweb", "sotkanet")]
-    st = default_store("local")
+    st = store if store is not None else default_store("local")
     cache = HttpCache()
     # one run: a host that fails for one service is not asked again for the other
     deadline = (Deadline(0.0, what=CACHE_ONLY) if cache_only else

@@ -165,10 +165,11 @@ def _cache_key() -> tuple | None:
     return (str(path), *stamps, config.url("USO_PXWEB_URL"), config.url("USO_SOTKANET_URL"))
 
 
-def offered() -> dict[str, SourceRow]:
+def offered(store: Store | None = None) -> dict[str, SourceRow]:
     """Indicator id -> what the cached metadata says the service offers (only entries whose
     codes resolved and whose latest year is known). Empty when nothing was ever cached, so
-    that an offline machine never even opens a cache."""
+    that an offline machine never even opens a cache. ``store``: the report's, so that the
+    check loads no second store (its rows' store years are not used here)."""
     key = _cache_key()
     if key is None:
         return {}
@@ -176,7 +177,7 @@ def offered() -> dict[str, SourceRow]:
         from uso_lib.cli import sources as sources_cli
 
         try:
-            rows = sources_cli.check(cache_only=True)
+            rows = sources_cli.check(cache_only=True, store=store)
         except UsoError:  # a damaged cache says nothing about the data: no note
             rows = []
         _OFFERED.clear()
@@ -188,7 +189,7 @@ def offered() -> dict[str, SourceRow]:
 def newer(store: Store, indicator_ids: list[str] | None = None) -> list[Newer]:
     """Indicators whose service offers a later year than the store's latest (any region),
     in catalogue order."""
-    rows = offered()
+    rows = offered(store)
     if not rows:
         return []
     anywhere = _latest_tables(store, None)[1]
