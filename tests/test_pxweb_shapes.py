@@ -336,3 +336,19 @@ def test_time_variable_found_whatever_its_code(code, values, kind):
     assert meta.time.code == code
     assert {pxweb.parse_period(v).kind for v in values} == {kind}
     assert pxweb.parse_period("2024M13") is None and pxweb.parse_period("2024Q5") is None
+
+
+def test_every_shipped_key_figure_entry_resolves_against_the_real_metadata(key_meta):
+    """The catalogue's Kuntien avainluvut entries name codes the real table has (by code, not
+    by label or prefix), annual, one query for all of them."""
+    entries = [i for i in catalog.catalog().indicators
+               if i.live and i.live.source == "pxweb" and i.live.database == "Kuntien_avainluvut"]
+    assert len(entries) >= 15
+    [group] = pxweb.group_indicators(entries)
+    meta = parse_metadata(key_meta, group.database, group.table, what="test")
+    resolved = pxweb.resolve(meta, group)
+    assert resolved.failed == {}
+    assert {m.how for m in resolved.matches.values()} == {"code"}
+    assert resolved.content_of == {i.id: i.live.content for i in entries}
+    assert set(resolved.rules.values()) == {"year"}
+    assert resolved.query.cells <= 120_000  # one query within the documented limit
