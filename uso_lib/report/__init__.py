@@ -152,8 +152,13 @@ def summary_table(r: Report) -> HTML:
                   "keskihajontaan; alle 0,25 keskihajontaa on samaa tasoa. ▲ parempi, "
                   "▼ heikompi (mittarin suunnan mukaan); △/▽ korkeampi tai matalampi, kun "
                   "suuntaa ei arvoteta. Sija 1 = paras vertailuryhmässä (kunta ja sen "
-                  "vertailukunnat). Koko maa on tilaston koko maan luku tai, jos sitä ei ole, "
-                  "kuntien keskiarvo.", cls="uso-note")])
+                  "vertailukunnat). Vrt. kunnat ka. on kunnan ja sen vertailukuntien "
+                  "keskiarvo (kuten esitteen vertailussa); arvio verrataan vertailukuntien "
+                  "keskiarvoon ilman kuntaa. Koko maa on vain tilaston koko maan luku "
+                  "(lukumäärissä koko maan yhteismäärä, osuuksissa koko maan osuus); Kuntien "
+                  "ka. on kuntien lukujen keskiarvo silloin, kun koko maan lukua ei ole. "
+                  "Syntyneitä, kuolleita ja muuttoa verrataan kuntien kesken 1 000 asukasta "
+                  "kohden; lukumäärät näkyvät kunnan omana aikasarjana.", cls="uso-note")])
 
 
 def composite_indices(r: Report) -> HTML:

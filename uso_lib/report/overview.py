@@ -39,10 +39,21 @@ def marker_html(assessment: str | None) -> str:
     return f'<span class="{cls}" title="{esc(text)}">{sym} {esc(text)}</span>'
 
 
+def ranking_mean(row: Mapping[str, Any]) -> float | None:
+    """The brochure's "Vrt. kunnat ka.": the mean of the municipality and its peers with data
+    (the ranking's every member), from the peers' mean and count."""
+    mean, n, value = row.get("peer_mean"), row.get("peer_n"), row.get("value")
+    if mean is None or pd.isna(mean) or n is None or pd.isna(n):
+        return None
+    if value is None or pd.isna(value):
+        return float(mean)
+    return (float(mean) * int(n) + float(value)) / (int(n) + 1)
+
+
 def overview_columns(r: Report) -> list[str]:
     cols = ["Mittari", "Vuosi", r.kunta.name_fi, "Vrt. kunnat ka."]
     cols += [r.network_label] if r.network_label else []
-    return cols + ["Koko maa", "Sija vrt.", "Arvio"]
+    return cols + ["Koko maa", "Kuntien ka.", "Sija vrt.", "Arvio"]
 
 
 def overview_table(r: Report, members: list[Indicator], *, link: bool = False,
@@ -81,7 +92,7 @@ def overview_row(r: Report, row: Mapping[str, Any], ind: Indicator, *, link: boo
     elif ind.offline and ind.offline.proxy and "korvaava" not in ind.label.lower():
         label += ' <span class="uso-tag">(korvaava mittari)</span>'
     if not row["has_data"]:
-        n = 7 if with_network else 6
+        n = 8 if with_network else 7
         what = ("vain luokittaiset tiedot, ks. mittarin kohta" if has_categories(r, ind)
                 else "ei tietoa offline-aineistossa")
         return (f"<tr{ident}><td>{label}</td><td colspan=\"{n}\" class=\"uso-nodata\">"
@@ -97,9 +108,15 @@ def overview_row(r: Report, row: Mapping[str, Any], ind: Indicator, *, link: boo
         rank = f"{row['peer_rank_text']}/{int(row['peer_n']) + 1}"
     year = "–" if pd.isna(row["year"]) else str(int(row["year"]))
     cells = [label, year, f"<b>{esc(value_text(row['value'], unit, d, row['status']))}</b>",
-             v(row["peer_mean"])]
+             v(ranking_mean(row))]
     if with_network:
         cells.append(v(row["network_mean"]))
-    cells += [v(row["country"]), esc(rank), marker_html(row["assessment"])]
+    # "Koko maa" is the country's own figure only; the plain mean of municipalities, where no
+    # national figure exists, has its own column (and none for a count: a mean count compares
+    # nothing)
+    national = not bool(row.get("country_is_mean"))
+    cells += [v(row["country"] if national else None),
+              v(None if national or ind.kind == "count" else row["country"]),
+              esc(rank), marker_html(row["assessment"])]
     return f"<tr{ident}>" + "".join(f'<td{"" if i == 0 else " class=num"}>{c}</td>'
                                     for i, c in enumerate(cells)) + "</tr>"

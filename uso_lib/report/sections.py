@@ -74,6 +74,13 @@ if TYPE_CHECKING:
 GROUPS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("Ikärakenne", ("alle15_osuus", "ika15_64_osuus", "yli64_osuus")),
     ("Syntyneet ja kuolleet", ("syntyneet", "kuolleet", "luonnollinen_vaestonlisays")),
+    # the same per 1 000 residents: what is compared across municipalities (#17)
+    ("Syntyneet ja kuolleet 1 000 asukasta kohden",
+     ("syntyneet_1000as", "kuolleet_1000as", "luonnollinen_vaestonlisays_1000as")),
+    ("Kuntien välinen muutto 1 000 asukasta kohden",
+     ("tulomuutto_1000as", "lahtomuutto_1000as", "nettomuutto_1000as")),
+    ("Maahan- ja maastamuutto 1 000 asukasta kohden",
+     ("maahanmuutto_1000as", "maastamuutto_1000as", "nettomaahanmuutto_1000as")),
     ("Kuntien välinen muutto", ("tulomuutto", "lahtomuutto", "nettomuutto")),
     ("Maahan- ja maastamuutto", ("maahanmuutto", "maastamuutto", "nettomaahanmuutto")),
     ("Väestöennuste", ("vaestoennuste", "vaestoennuste_2019")),
@@ -262,7 +269,9 @@ def _drawn(r: Report, rows: pd.DataFrame) -> pd.DataFrame:
 
 
 def group_label(r: Report, key: str) -> str:
-    return {"peers": "Vrt. kunnat ka.", "network": r.network_label or "Verkosto ka."}.get(
+    # the peers' own mean (the municipality excluded): not the brochure's "Vrt. kunnat ka."
+    return {"peers": "Vertailukunnat ka. (ilman kuntaa)",
+            "network": r.network_label or "Verkosto ka."}.get(
         key, key)
 
 

@@ -28,6 +28,7 @@ from uso_lib.errors import DataError
 BUILDERS: dict[str, str] = {
     "population": "uso_lib.snapshot.population",
     "vital": "uso_lib.snapshot.vital",
+    "vital_rates": "uso_lib.snapshot.vital_rates",
     "projection": "uso_lib.snapshot.projection",
     "keyfigures": "uso_lib.snapshot.keyfigures",
     "unemployment": "uso_lib.snapshot.unemployment",

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from uso_lib import regions
 from uso_lib.errors import DataError
 from uso_lib.extras import require
 from uso_lib.snapshot import _statfin
@@ -101,8 +102,25 @@ def _from_12w7(raw: Path, year: int) -> pd.DataFrame:
     return out
 
 
+def country_sums(df: pd.DataFrame, source: str) -> pd.DataFrame:
+    """The whole country (SSS) of each count and year: the sum of every municipality of the
+    division, only where all of them have a figure (a partial sum is no national total).
+    Statistics Finland's municipal counts add up to the country's, and a report's "Koko maa"
+    column must hold the national figure, not a mean of municipalities."""
+    n = len(regions.registry(_statfin.TARGET).codes())
+    have = df[df["kunta"] != _statfin.COUNTRY]
+    g = have.groupby(["indicator", "year"])["value"]
+    out = g.sum(min_count=1).to_frame("value")
+    out.loc[g.count() != n, "value"] = float("nan")
+    out = out.dropna().reset_index()
+    return out.assign(kunta=_statfin.COUNTRY, status="",
+                      source=f"{source}; koko maa = kuntien summa")
+
+
 def build(raw: Path) -> pd.DataFrame:
     new = _from_11ae(raw)
+    new = pd.concat([new, country_sums(new, SRC_11AE).assign(table="11ae", vintage=V_11AE)],
+                    ignore_index=True)
     first = int(new["year"].min())
     last = int(new["year"].max())
     df = pd.concat([new, _from_11a2(raw, before=first), _from_12w7(raw, last + 1)],
