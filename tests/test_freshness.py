@@ -112,7 +112,7 @@ def test_newer_years_in_the_cache_give_a_note_with_the_refresh_command(cached, s
     found = {n.indicator.id: (n.have, n.offered) for n in freshness.newer(store)}
     assert found == {"vaesto": (2025, 2026), "gini": (2023, 2024)}
     pop = freshness.section_html(r, "vaestokehitys")
-    assert "Uudempia tietoja on julkaistu: Väkiluku 31.12. 2026 (raportissa 2025; " \
+    assert "Uudempia tietoja on julkaistu: Väkiluku 31.12.: 2026 (raportissa 2025; " \
            "StatFin/11re)" in pop
     assert "<code>uso data refresh --indicators vaesto</code>" in pop
     assert "<code>uso report Juva --aineisto local</code>" in pop
@@ -121,6 +121,10 @@ def test_newer_years_in_the_cache_give_a_note_with_the_refresh_command(cached, s
     cover = report.cover(r).data
     assert "uudempia tietoja 2 mittarista" in cover
     assert len(cached.requests) == sent  # the report asked no service
+    # a name with a space stays one argument of the command
+    text = freshness.newer_text([freshness.Newer(report.catalog_mod.get("vaesto"), 2025, 2026,
+                                                 "StatFin/11re")], "Koski Tl", "local")
+    assert "`uso report 'Koski Tl' --aineisto local`" in text and "laadi raportti uudelleen" in text
 
 
 def test_the_cache_is_read_once_per_process_until_it_changes(cached, store, monkeypatch):
@@ -171,7 +175,7 @@ def test_rendered_cover_and_every_theme_say_how_old_the_figures_are(rendered):
         assert re.search(rf"(uusin luku on|luvut ovat) vuodelta {year}\b", text), text
     newer = [d.get_text(" ", strip=True) for d in soup.find_all("div", class_="uso-newer")]
     assert len(newer) == 2
-    assert "Väkiluku 31.12. 2026 (raportissa 2025" in newer[0]
+    assert "Väkiluku 31.12.: 2026 (raportissa 2025" in newer[0]
     assert "uso data refresh --indicators vaesto" in newer[0]
     assert "uso data refresh --indicators gini" in newer[1]
 

@@ -19,6 +19,7 @@ changed). Without a cache nothing is said about newer releases.
 
 from __future__ import annotations
 
+import shlex
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -208,7 +209,7 @@ def newer(store: Store, indicator_ids: list[str] | None = None) -> list[Newer]:
 def newer_text(items: list[Newer], kunta_name: str, aineisto: str) -> str:
     """Which newer years are published and the commands that bring them into a report."""
     what = "; ".join(
-        f"{n.indicator.label} {n.offered} ("
+        f"{n.indicator.label}: {n.offered} ("
         + (f"raportissa {n.have}" if n.have is not None else "ei raportin aineistossa")
         + f"; {n.table})" for n in items)
     ids = ",".join(n.indicator.id for n in items)
@@ -216,8 +217,9 @@ def newer_text(items: list[Newer], kunta_name: str, aineisto: str) -> str:
             "laadi raportti paikallisella aineistolla")
     return (f"Uudempia tietoja on julkaistu: {what}. Hae ne komennolla "
             f"`uso data refresh --indicators {ids}` ja {then}: "
-            f"`uso report {kunta_name} --aineisto local`. (Tieto on palvelujen metatiedoista "
-            "uso-välimuistissa; raporttia laadittaessa palveluilta ei kysytty mitään.)")
+            f"`uso report {shlex.quote(kunta_name)} --aineisto local`. (Tieto on palvelujen "
+            "metatiedoista uso-välimuistissa; raporttia laadittaessa palveluilta ei kysytty "
+            "mitään.)")
 
 
 # -- the report's pieces -------------------------------------------------------------------------
