@@ -16,7 +16,7 @@ from bs4 import BeautifulSoup
 from conftest import run_uso
 from test_cli_sources import BASE, LIMITS, TABLE_11RE, metadata_11re
 
-from uso_lib import report
+from uso_lib import catalog, report
 from uso_lib.cli import sources as sources_cli
 from uso_lib.report import freshness
 from uso_lib.store import Store
@@ -122,7 +122,7 @@ def test_newer_years_in_the_cache_give_a_note_with_the_refresh_command(cached, s
     assert "uudempia tietoja 2 mittarista" in cover
     assert len(cached.requests) == sent  # the report asked no service
     # a name with a space stays one argument of the command
-    text = freshness.newer_text([freshness.Newer(report.catalog_mod.get("vaesto"), 2025, 2026,
+    text = freshness.newer_text([freshness.Newer(catalog.get("vaesto"), 2025, 2026,
                                                  "StatFin/11re")], "Koski Tl", "local")
     assert "`uso report 'Koski Tl' --aineisto local`" in text and "laadi raportti uudelleen" in text
 
