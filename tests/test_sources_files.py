@@ -279,3 +279,12 @@ def test_implausible_rows_are_refused_by_the_store_itself(tmp_path):
     assert str(info.value).startswith("live-vaesto: 1 problem with its figures, nothing of it "
                                       "was written: table 11ra, vaesto, kunta 178, year 2021:")
     assert not (tmp_path / "store").exists()
+
+
+def test_every_figure_of_the_embedded_snapshot_passes_the_door():
+    # the bounds refuse absurd figures, never real ones: a catalogue range that would refuse a
+    # published figure (a negative net migration, a debt ratio over 100 %) fails here
+    snap = Store("snapshot").frame
+    plausible.check_frame(snap, "the embedded snapshot")  # raises ImplausibleData otherwise
+    assert len(snap) > 500_000 and snap["indicator"].nunique() > 60
+    assert snap.loc[snap["indicator"] == "nettomuutto", "value"].min() < 0  # really checked
