@@ -189,7 +189,8 @@ def _bad_rows(df: pd.DataFrame, cat: object | None, today: date | None
         for i in np.flatnonzero(bad_value & ~bad_year):
             out.append((int(pos[i]), "value", problem(lim, None, float(v[i]))[1]))
         if status is not None:
-            odd = [i for i in pos if status[i] and status[i] not in STATUS_SYMBOLS]
+            st = status[pos]
+            odd = pos[(st != "") & ~np.isin(st, list(STATUS_SYMBOLS))]
             out += [(int(i), "status", status_problem(str(status[i]))) for i in odd]
     return sorted(out)
 
