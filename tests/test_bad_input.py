@@ -1299,3 +1299,15 @@ def test_json_output_never_prints_infinity(capsys):
     out = capsys.readouterr().out
     assert "Infinity" not in out and "NaN" not in out
     assert json.loads(out) == {"value": None, "values": [None, 5887.0, None]}
+
+
+def test_figures_summed_over_a_merger_keep_a_publishers_status_symbol():
+    # Jalasjärvi (164) merged into Kurikka (301) in 2016: a 2015 sum of a nil ("-") and a
+    # missing ("..") part used to get the joined symbol "-.", which no publisher uses
+    from uso_lib.sources.common import map_regions
+
+    frame = pd.DataFrame({"kunta": ["164", "301"], "year": [2015, 2015],
+                          "value": [float("nan"), float("nan")], "status": ["-", ".."]})
+    out, notes = map_regions(frame, kind="count", division=2015, what="11ra")
+    assert out[["kunta", "status"]].values.tolist() == [["301", ".."]]
+    assert "summed into 301" in notes[-1]

@@ -58,6 +58,14 @@ class PlannedRequest:
     note: str = ""
 
 
+def _merged_status(symbols: pd.Series) -> str:
+    """One publisher's symbol for a sum of merged municipalities: the most telling of theirs
+    (a missing part, ".."/".", over a nil one, "-"); joining them made symbols no publisher
+    uses ("-."), which the store refuses (uso_lib.plausible.STATUS_SYMBOLS)."""
+    present = {s for s in symbols if s}
+    return max(present, key=lambda s: (s != "-", len(s), s)) if present else ""
+
+
 def map_regions(frame: pd.DataFrame, *, kind: str, division: int | None,
                 what: str) -> tuple[pd.DataFrame, list[str]]:
     """Map ``frame.kunta`` (publisher codes: ``"178"``, ``"SSS"``) to the store's division.
@@ -98,7 +106,7 @@ def map_regions(frame: pd.DataFrame, *, kind: str, division: int | None,
             return float(values.sum()) if values.notna().all() else np.nan
 
         agg = out[dup].groupby(key, sort=False, dropna=False).agg(
-            value=("value", _sum), status=("status", lambda s: "".join(sorted(set(s)))[:2]))
+            value=("value", _sum), status=("status", _merged_status))
         out = pd.concat([out[~dup], agg.reset_index()], ignore_index=True)
         notes.append(f"{what}: figures of merged municipalities were summed into "
                      f"{', '.join(merged_into)} for the years before the merger.")
