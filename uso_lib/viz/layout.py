@@ -230,12 +230,11 @@ def release(fig: Chart) -> bool:
         for artist in list(group):
             artist.remove()
     ax.relim()  # no data left: the data limits are empty again
-    with mpl.rc_context(RC):
-        ax.set_xlim(0, 1, auto=True)
-        ax.set_ylim(0, 1, auto=True)
-        ax.set_prop_cycle(None)
-        for side, spine in ax.spines.items():
-            spine.set_visible(mpl.rcParams[f"axes.spines.{side}"])
+    ax.set_xlim(0, 1, auto=True)
+    ax.set_ylim(0, 1, auto=True)
+    ax.set_prop_cycle(RC["axes.prop_cycle"])
+    for side, spine in ax.spines.items():
+        spine.set_visible(bool(RC.get(f"axes.spines.{side}", True)))
     fig.source, fig.source_band = "", 0.0
     free.append(fig)
     return True
