@@ -98,3 +98,12 @@ def test_unknown_heading_stops_the_report_naming_file_and_line(tmp_path):
     text = r.stdout + r.stderr
     assert "178-juva.md, line 4: unknown heading '## Talous'" in text
     assert "'## Kunnan talous'" in text
+
+
+def test_a_map_in_every_theme_section_and_the_size_budget(rendered):
+    _, out, _, soup = rendered
+    themes = {"Väestökehitys", "Elinvoima ja työllisyys", "Hyvinvointi ja osallisuus",
+              "Kunnan talous", "Ympäristö"}
+    maps = [m for m in soup.find_all("div", class_="uso-theme-map") if m.find("img")]
+    assert sorted(_theme_of(m) for m in maps) == sorted(themes)
+    assert (out / "178-juva.html").stat().st_size <= 3 * 1024 * 1024

@@ -199,6 +199,9 @@ def theme_section(r: Report, theme_id: str) -> HTML:
         from uso_lib.report.crisis import crisis_html
 
         parts.append(crisis_html(r))
+    from uso_lib.report.theme_maps import theme_map_html
+
+    parts.append(theme_map_html(r, theme_id))  # where it stands in its region
     return page([*parts, sections.theme_section(r, theme_id)])
 
 
