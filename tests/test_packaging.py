@@ -23,7 +23,7 @@ def test_environment_yml_lists_the_dependencies_and_the_workbench_extras():
     project = _pyproject()["project"]
     extras = project["optional-dependencies"]
     deps = {_name(d) for d in project["dependencies"]}
-    deps |= {_name(d) for extra in ("lab", "dask", "snapshot") for d in extras[extra]}
+    deps |= {_name(d) for extra in ("lab", "dask", "snapshot", "pdf") for d in extras[extra]}
     # dask[distributed] is two packages on conda-forge
     deps = (deps - {"dask"}) | {"dask", "distributed"}
     env = yaml.safe_load((ROOT / "environment.yml").read_text(encoding="utf-8"))
@@ -43,8 +43,9 @@ def test_one_job_dependencies_are_extras_and_matplotlib_has_no_upper_bound():
     assert [_name(d) for d in extras["lab"]] == ["jupyterlab"]
     assert any(d.startswith("dask[distributed]") for d in extras["dask"])
     assert "pyreadr" in {_name(d) for d in extras["snapshot"]}
-    # the tests run the Dask cluster and read the raw files: [test] brings both extras
-    assert any(d.replace(" ", "") == "uso-lib[dask,snapshot]" for d in extras["test"])
+    # the tests run the Dask cluster, read the raw files and print PDFs: [test] brings them
+    assert any(d.replace(" ", "") == "uso-lib[dask,snapshot,pdf]" for d in extras["test"])
+    assert [_name(d) for d in extras["pdf"]] == ["playwright"]
     assert "<" not in core["matplotlib"]
 
 

@@ -17,6 +17,7 @@ EXTRAS: dict[str, str] = {
     "lab": "JupyterLab on the notebooks",
     "dask": "uso report --scheduler (a Dask cluster)",
     "snapshot": "building the embedded snapshot from the raw files",
+    "pdf": "uso report --format pdf (printing the report with headless Chromium)",
     "test": "the test suite",
 }
 

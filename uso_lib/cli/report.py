@@ -45,6 +45,11 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="report notebook (default: notebooks/tilanneanalyysi.ipynb)")
     p.add_argument("--kernel", default=None, metavar="NAME",
                    help="Jupyter kernel (default: 'uso', else 'python3')")
+    p.add_argument("--format", default="html", metavar="FORMATS",
+                   help="html (default), pdf, pptx, comma-separated: html,pdf,pptx; the PDF "
+                        "needs Chromium and the [pdf] extra")
+    p.add_argument("--pptx-template", type=Path, default=None, metavar="FILE.pptx",
+                   help="the slide deck uses this presentation's layouts (with --format pptx)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar or lines")
     p.add_argument("--json", action="store_true", help="print the run summary as JSON")
     p.set_defaults(func=cmd_report)
@@ -61,6 +66,7 @@ def _notebook(arg: Path | None) -> Path:
 def cmd_report(args: argparse.Namespace) -> int:
     from uso_lib import factory as batch
     from uso_lib import params as params_mod
+    from uso_lib.factory.formats import parse_formats
 
     if not (args.kunta or args.members or args.everyone):
         raise UsoError("Which reports? Give municipality names (uso report Juva), "
@@ -69,6 +75,7 @@ def cmd_report(args: argparse.Namespace) -> int:
         raise UsoError(f"--workers must be at least 1, not {args.workers}.")
     if args.timeout < 0:
         raise UsoError(f"--timeout must be zero (none) or positive, not {args.timeout:g}.")
+    formats = parse_formats(args.format)
     path = args.params if args.params is not None else params_mod.default_path()
     plan = batch.plan_network(path) if path is not None else None
     targets = batch.plan_targets(args.kunta, members=args.members, everyone=args.everyone,
@@ -83,7 +90,8 @@ def cmd_report(args: argparse.Namespace) -> int:
         out=args.out, notebook=_notebook(args.notebook), workers=args.workers,
         force=args.force, timeout=args.timeout or None, scheduler=args.scheduler,
         aineisto=args.aineisto, kernel_name=args.kernel,
-        progress=False if args.no_progress else None)
+        progress=False if args.no_progress else None, formats=formats,
+        pptx_template=args.pptx_template)
     summary = batch.run(targets, options, plan)
     for w in summary.warnings:
         print(f"uso: warning: {w}", file=sys.stderr)

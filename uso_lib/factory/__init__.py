@@ -36,6 +36,7 @@ from pathlib import Path
 
 from uso_lib import __version__, config
 from uso_lib.errors import OutputError, ParamsError, UsoError
+from uso_lib.factory import formats
 from uso_lib.factory.dask import run_dask
 from uso_lib.factory.jobs import STOPPING, Job, Outcome, release_kernels, run_job
 from uso_lib.factory.local import Progress, gc_frozen, locked, run_local, sweep
@@ -80,6 +81,8 @@ class Options:
     kernel_name: str | None = None
     progress: bool | None = None  # None: a bar on a terminal, one line per report otherwise
     index: bool = True
+    formats: tuple[str, ...] = ("html",)  # and "pdf", "pptx" (uso_lib.factory.formats)
+    pptx_template: Path | None = None
 
 
 @dataclass
@@ -139,6 +142,8 @@ def run(targets: Sequence[Target], options: Options, network: NetworkPlan | None
     nb_text = _read_text(nb_path)
     read_notebook(nb_path, text=nb_text)  # a broken notebook stops the run here, once
     net_files, verkosto, net_hash = _network_inputs(network)
+    extra = formats.extra(options.formats)
+    template = formats.check(extra, options.pptx_template)  # Chromium, a template: stop early
     shared = {
         "template_hash": template_hash(nb_text),
         "data_hash": data_hash(options.aineisto),
@@ -171,17 +176,26 @@ def run(targets: Sequence[Target], options: Options, network: NetworkPlan | None
                 continue
             note_files, notes_hashes[t.key] = _note_inputs(network, t.kunta)
             inputs = dict(shared, parameters=params, notes_hash=notes_hashes[t.key])
-            why = stale(manifest["reports"].get(t.key), inputs, out)
+            entry = manifest["reports"].get(t.key)
+            why = stale(entry, inputs, out)
+            todo = formats.missing(entry, extra, out, template) if why is None else extra
+            reuse = None
             if why is None and not options.force:
-                fresh.append(t.key)
-                continue
+                if not todo:
+                    fresh.append(t.key)
+                    continue
+                why = "missing: " + ", ".join(todo)
+                reuse = formats.reuse(entry, out, [f for f in extra if f not in todo])
+            elif options.force:
+                todo = extra
             reasons[t.key] = why or "forced"
             jobs.append(Job(key=t.key, kunta=t.kunta.code, name=t.kunta.name_fi,
                             title=page_title(t.kunta.name_fi), parameters=params,
                             notebook=nb_text, inputs={**net_files, **note_files},
                             timeout=options.timeout,
                             kernel_name=options.kernel_name,
-                            data_hash=shared["data_hash"] if options.scheduler else ""))
+                            data_hash=shared["data_hash"] if options.scheduler else "",
+                            formats=tuple(todo), pptx_template=template, reuse=reuse))
         workers = max(1, min(options.workers or os.cpu_count() or 1, len(jobs) or 1))
         run_info = {"started": now(), "scheduler": options.scheduler,
                     "workers": None if options.scheduler else workers,
@@ -222,6 +236,7 @@ def run(targets: Sequence[Target], options: Options, network: NetworkPlan | None
             raise
         finally:
             progress.close()
+            formats.release()  # the PDF printer's browser, if one was started
             # the stop flag belongs to this run: leaving it set would make every later job run
             # in this process (a Dask worker thread of the same process, a notebook calling
             # batch.run again) report "interrupted" without trying
@@ -264,7 +279,7 @@ def _read_text(path: Path) -> str:
 def summary_rows(summary: Summary) -> list[tuple]:
     rows = []
     for o in sorted(summary.outcomes, key=lambda o: (o.ok, o.kunta, o.key)):
-        what = f"{o.key}.html" if o.ok else (o.error or "")
+        what = ", ".join([f"{o.key}.html", *sorted(o.outputs)]) if o.ok else (o.error or "")
         if o.ok and o.notes:
             what += f" ({'; '.join(o.notes)})"
         rows.append((o.kunta or "-", o.name, "ok" if o.ok else f"FAILED ({o.reason})",
@@ -276,4 +291,6 @@ def outcome_dict(o: Outcome) -> dict:
     d = asdict(o)
     d.pop("html")
     d["files"] = sorted(o.files)
+    d["outputs"] = sorted(d.pop("outputs"))
+    d.pop("output_meta")
     return d

@@ -17,6 +17,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 
+from uso_lib.factory import formats
 from uso_lib.factory.kernels import KernelStartError, WarmKernel, notebook_imports
 from uso_lib.factory.manifest import data_hash, text_hash
 from uso_lib.factory.render import (
@@ -43,6 +44,9 @@ class Job:
     timeout: float | None = None
     kernel_name: str | None = None
     data_hash: str = ""  # what the worker's data must hash to ("" = not checked)
+    formats: tuple[str, ...] = ()  # made from the page as well: "pdf", "pptx" (factory.formats)
+    pptx_template: bytes | None = None
+    reuse: dict | None = None  # the page is up to date: only make formats (formats.reuse)
 
 
 @dataclass
@@ -59,6 +63,8 @@ class Outcome:
     html: bytes | None = None
     files: dict = field(default_factory=dict)
     notes: list = field(default_factory=list)
+    outputs: dict = field(default_factory=dict)  # PDF, PPTX: file name -> content
+    output_meta: dict = field(default_factory=dict)  # format -> manifest meta
     worker: str = ""
 
     @property
@@ -146,6 +152,8 @@ def _run_job(job: Job) -> Outcome:
     out = Outcome(job.key, job.kunta, job.name, "failed", worker=_worker_id())
     start = time.perf_counter()
     try:
+        if job.reuse is not None:
+            return formats.convert_only(job, out)
         nb = _notebook(job)
         if job.data_hash:
             have = data_hash(job.parameters.get("aineisto", "snapshot"))
@@ -181,6 +189,7 @@ def _run_job(job: Job) -> Outcome:
                 return out
             out.status, out.reason, out.error, out.cell = "ok", "", None, None
             out.html, out.files = done.html, done.files
+            formats.finish(job, out)
             if out.attempts > 1:
                 out.notes.append(f"rendered on attempt {out.attempts}")
             return out

@@ -169,12 +169,12 @@ def record(out: Path, manifest: dict, o: Outcome, shared: dict, params: dict | N
     files: dict[Path, bytes | str] = {}
     if o.ok and o.html is not None:
         name = f"{o.key}.html"
-        for fname, data in sorted(o.files.items()):
+        for fname, data in sorted({**o.files, **o.outputs}.items()):
             files[out / fname] = data
         files[out / name] = o.html
         hashes = {p.name: text_hash(data) for p, data in files.items()}
         entry.update(file=name, appendix=sorted(o.files), bytes=len(o.html),
-                     file_hashes=hashes)
+                     file_hashes=hashes, outputs=o.output_meta)
     else:
         # an older report of this municipality stays on disk, but it is not this run's
         entry.update(file=None, appendix=[], bytes=None, file_hashes={},
