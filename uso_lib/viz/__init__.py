@@ -1,6 +1,6 @@
 """The house chart style for uso reports: matplotlib Figures, Finnish throughout.
 
-Every chart function returns a matplotlib Figure (a :class:`uso_lib.viz.theme.Chart`, which a
+Every chart function returns a matplotlib Figure (a :class:`uso_lib.viz.layout.Chart`, which a
 notebook displays as PNG) and requires a ``source`` text, printed under the chart as
 "Lähde: ...". Numbers use :mod:`uso_lib.fmt` (decimal comma, U+00A0 thousands separator); the
 municipality is drawn in one strong colour, comparison municipalities in grey, group averages
