@@ -29,11 +29,13 @@ import os
 import signal
 import tempfile
 from pathlib import Path
+from typing import IO
 
 import nbformat
 from jupyter_client.kernelspec import KernelSpecManager
 from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError, DeadKernelError
+from nbclient.util import ensure_async, run_sync
 
 PREFERRED_KERNELS = ("uso", "python3")
 
@@ -75,17 +77,28 @@ def capture():
         np_print, np_err = numpy.get_printoptions(), numpy.geterr()
     if "pandas" in _sys.modules:
         import pandas
-        pd_options = {}
-        for key in pandas._config.config._registered_options:
-            if key in pandas._config.config._deprecated_options:
-                continue
-            try:
-                pd_options[key] = _copy.deepcopy(pandas.get_option(key))
-            except Exception:
-                pass
+        with _warnings.catch_warnings():  # reading a deprecated option warns
+            _warnings.simplefilter("ignore")
+            pd_options = pandas_options(pandas.options)
     if "matplotlib_inline.backend_inline" in _sys.modules:
         from matplotlib_inline.config import InlineBackend
         inline_formats = set(InlineBackend.instance().figure_formats)
+
+def pandas_options(node, prefix=""):
+    """Every pandas option and its value, read through the public ``pandas.options`` tree
+    (``pandas.options.display.max_rows``): a notebook that sets one must not leave it set for
+    the next report."""
+    out = {}
+    for name in dir(node):
+        try:
+            value = getattr(node, name)
+        except Exception:
+            continue
+        if isinstance(value, type(node)):
+            out.update(pandas_options(value, f"{prefix}{name}."))
+        else:
+            out[prefix + name] = _copy.deepcopy(value)
+    return out
 
 def restore(workdir):
     with _warnings.catch_warnings():
@@ -121,8 +134,8 @@ def restore(workdir):
         if inline_formats is not None:
             from matplotlib_inline.backend_inline import set_matplotlib_formats
             set_matplotlib_formats(*inline_formats)
+    _warnings.resetwarnings()  # tells the warnings machinery its filters changed
     _warnings.filters[:] = filters
-    _warnings._filters_mutated()
     _os.chdir(workdir)
     _gc.freeze()
 '''
@@ -212,6 +225,27 @@ def _history_in_memory(name: str) -> list[str]:
     return ["--HistoryManager.hist_file=:memory:"] if any("ipykernel" in a for a in argv) else []
 
 
+async def _stop_kernel(client: NotebookClient) -> None:
+    """Shut the kernel down, release its files and close the client's channels: what
+    NotebookClient does itself when a run of its own ends, through the kernel manager's and
+    client's public API (a warm kernel outlives many runs, so it is stopped here)."""
+    km, kc = client.km, client.kc
+    try:
+        if await ensure_async(km.is_alive()):
+            await ensure_async(km.shutdown_kernel(now=True))
+    except RuntimeError as exc:  # the manager's way of saying it has no kernel any more
+        if "No kernel is running" not in str(exc):
+            raise
+    finally:
+        await ensure_async(km.cleanup_resources())
+        if kc is not None:
+            kc.stop_channels()
+        client.kc = client.km = None
+
+
+_stop = run_sync(_stop_kernel)
+
+
 class WarmKernel:
     """One kernel process that runs report after report with a clean namespace each time."""
 
@@ -223,7 +257,7 @@ class WarmKernel:
         self.max_uses = max_uses
         self.uses = 0
         self._client: NotebookClient | None = None
-        self._log: tempfile._TemporaryFileWrapper | None = None
+        self._log: IO[str] | None = None
         self.language_info: dict = {}
 
     # -- life cycle ---------------------------------------------------------------------
@@ -284,7 +318,7 @@ class WarmKernel:
         client, self._client = self._client, None
         if client is not None and client.km is not None:
             try:
-                client._cleanup_kernel()
+                _stop(client)
             except Exception:  # already dead or half started: make sure it is gone
                 self._kill(pid)
         if self._log is not None:

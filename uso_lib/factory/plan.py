@@ -29,16 +29,17 @@ class MemberProblem:
 class NetworkPlan:
     network: params_mod.Network | None
     path: Path | None
-    text: str  # the file's text with invalid member entries commented out
+    text: str  # what the notebooks read: the entries that validated (params.dump_network)
     problems: list[MemberProblem] = field(default_factory=list)
 
 
 def plan_network(path: str | os.PathLike | None) -> NetworkPlan:
     """Validate the network file with :func:`uso_lib.params.check_members`, setting aside the
-    member entries that fail (each becomes a failed report, its lines commented out of the
-    file the notebooks read) instead of stopping the run. An error outside the members (YAML
-    syntax, name, period) still stops it. One pass over the members: planning time grows with
-    the file's length, however many entries are broken."""
+    member entries that fail (each becomes a failed report) instead of stopping the run; the
+    notebooks read the entries that validated (:func:`uso_lib.params.dump_network`), the file
+    itself is never edited. An error outside the members (YAML syntax, name, period) still
+    stops it. One pass over the members: planning time grows with the file's length, however
+    many entries are broken."""
     if path is None:
         return NetworkPlan(None, None, "")
     path = Path(path)
@@ -51,18 +52,9 @@ def plan_network(path: str | os.PathLike | None) -> NetworkPlan:
         raise ParamsError(f"The file cannot be read as UTF-8 text: {exc}",
                           file=str(path)) from None
     net, bad = params_mod.check_members(text, source=str(path), path=path)
-    if not bad:
-        return NetworkPlan(net, path, text, [])
-    if net is None or any(b.lines is None for b in bad):  # nothing left, or a flow-style list
-        raise (bad[-1] if net is None else bad[0]).error
-    lines = text.splitlines(keepends=True)
-    for b in bad:
-        first, last = b.lines
-        for i in range(first, min(last + 1, len(lines))):
-            lines[i] = "# (uso: skipped, invalid) " + lines[i].lstrip("#")
-    current = "".join(lines)
-    net = params_mod.parse_network(current, source=str(path), path=path)  # as notebooks read it
-    return NetworkPlan(net, path, current,
+    if net is None:  # no entry validates: nothing to render
+        raise bad[-1].error
+    return NetworkPlan(net, path, params_mod.dump_network(net),
                        [MemberProblem(b.index, b.query, b.kunta, b.error) for b in bad])
 
 
