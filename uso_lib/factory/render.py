@@ -195,17 +195,23 @@ class _OneParseExporter(HTMLExporter):
     :func:`_structure` parses the page anyway (with lxml) and does both there
     (:func:`_accessible`), so a report is parsed and serialised once instead of twice (nbconvert's
     pass is a noticeable cost for a page of a megabyte).
-    This method is nbconvert 7's up to that pass; ``tests/test_render.py`` checks that the
-    page stays the same as with the stock exporter."""
+    This method is nbconvert 7's up to that pass, on its public API (the filters' constructors,
+    ``register_filter`` and the template exporter's own ``from_notebook_node``);
+    ``tests/test_render.py`` checks that the page stays the same as with the stock exporter."""
 
     def from_notebook_node(self, nb, resources=None, **kw):
         langinfo = nb.metadata.get("language_info", {})
         lexer = langinfo.get("pygments_lexer", langinfo.get("name", None))
         highlight_code = self.filters.get(
             "highlight_code", Highlight2HTML(pygments_lexer=lexer, parent=self))
-        resources = self._init_resources(resources)
-        filter_data_type = WidgetsDataTypeFilter(notebook_metadata=self._nb_metadata,
-                                                 parent=self, resources=resources)
+        # the widget filter finds the notebook's widget state under the notebook's name, which
+        # nbconvert makes "Notebook" when the resources do not name it
+        meta = (resources or {}).get("metadata")
+        name = (os.path.join(meta.get("path", ""), meta.get("name", "")) if meta is not None
+                else "Notebook")
+        filter_data_type = WidgetsDataTypeFilter(notebook_metadata={name: nb.metadata},
+                                                 parent=self, resources={"metadata": {
+                                                     "name": name}})
         self.register_filter("highlight_code", highlight_code)
         self.register_filter("filter_data_type", filter_data_type)
         return TemplateExporter.from_notebook_node(self, nb, resources, **kw)
