@@ -36,6 +36,7 @@ class Figure:
     text: str
     year: int | None = None
     note: str = ""  # the source, shown as a tooltip and in the notes below the table
+    value: float | None = None  # the number behind ``text``: the table's sort key
 
 
 @cache
@@ -69,19 +70,76 @@ def headline(kunta: str, store: Store) -> dict[str, Figure]:
         end = pop.years[-1]
         value, status = pop.value(kunta, end)
         out["vaesto"] = Figure(fmt.number(value, 0, missing=status or fmt.MISSING), end,
-                               _source(pop, kunta, end))
+                               _source(pop, kunta, end), _number(value))
         period = compare.default_period(pop, kunta, end)
         if period and not math.isnan(value):
             ch = compare.change(pop, kunta, *period)
             out["muutos"] = Figure(fmt.change_pct(ch.pct), end,
-                                   f"{period[0]}–{period[1]}; {_source(pop, kunta, end)}")
+                                   f"{period[0]}–{period[1]}; {_source(pop, kunta, end)}",
+                                   _number(ch.pct))
     un = _table(UNEMPLOYMENT, store)
     if un is not None:
         end = un.years[-1]
         value, status = un.value(kunta, end)
         out["tyottomyys"] = Figure(fmt.with_unit(value, "%", 1, missing=status or fmt.MISSING),
-                                   end, _source(un, kunta, end))
+                                   end, _source(un, kunta, end), _number(value))
     return out
+
+
+def _number(value: object) -> float | None:
+    try:
+        v = float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return None
+    return None if math.isnan(v) else v
+
+
+# the front page's table sorts without a server and without a script: one copy of the rows per
+# sort order, the column headers are labels of radio buttons, CSS shows the checked order's
+SORT_KEYS = (("nimi", "Kunta"), ("vaesto", "Väkiluku"), ("muutos", "Väkiluvun muutos"),
+             ("tyottomyys", "Työttömyysaste"))
+
+
+def sort_orders(reports: list[dict]) -> list[dict]:
+    """Each sort order of the table: key, the rows in that order (a missing figure last)."""
+    out = []
+    for key, _label in SORT_KEYS:
+        if key == "nimi":
+            rows = list(reports)
+        else:
+            def k(r: dict, key: str = key) -> tuple[bool, float]:
+                f = (r.get("figures") or {}).get(key)
+                v = f.value if f is not None else None
+                return (v is None, -(v or 0.0))
+            rows = sorted(reports, key=k)
+        out.append({"key": key, "rows": rows})
+    return out
+
+
+def members_map(reports: list[dict], store: Store | None) -> str:
+    """The network's members on the map of Finland, the municipalities coloured by population
+    change (the headline figure), the members outlined and named; '' when it cannot be drawn."""
+    if store is None or not reports:
+        return ""
+    from uso_lib.report.html import MAP_DPI, map_html
+    from uso_lib.report.theme_maps import breaks
+    from uso_lib.viz import maps
+
+    codes = [r["kunta"] for r in reports if r.get("kunta")]
+    try:
+        rows = store.cross_section("vaesto_muutos_pct")
+        rows = rows[rows["kunta"] != "SSS"]
+        year = int(rows["year"].iloc[0])
+        fig = maps.choropleth(rows, outline=codes, label=codes, classes=breaks(rows["value"]),
+                              unit="%", decimals=1, legend_title=f"Väkiluvun muutos {year}, %",
+                              title=f"Raportoidut kunnat ({len(codes)})", credit=False)
+        for text in fig.axes[0].get_legend().get_texts():  # outlined: the members, not peers
+            if text.get_text() == maps.PEERS_LABEL:
+                text.set_text("raportoidut kunnat")
+        return map_html(fig, alt=f"Raportoidut kunnat Suomen kartalla, väkiluvun muutos {year}",
+                        rows=rows, dpi=MAP_DPI)
+    except (UsoError, IndexError):
+        return ""
 
 
 def _private(text: str) -> str:
@@ -125,6 +183,7 @@ def write_index(out, manifest: dict, *, aineisto: str = "snapshot") -> list[str]
                       if f.note})
     html = _env().get_template("index.html.j2").render(
         reports=reports, failed=failed, years=years, sources=sources,
+        orders=sort_orders(reports), sort_keys=SORT_KEYS, members_map=members_map(reports, store),
         run=manifest.get("run") or {}, version=__version__, aineisto=aineisto,
         css=(TEMPLATES / "report.css").read_text(encoding="utf-8"))
     atomic_write(out / "index.html", html)
