@@ -14,7 +14,6 @@ otherwise vanish from the report without anyone noticing.
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
@@ -23,6 +22,7 @@ from markdown_it import MarkdownIt
 
 from uso_lib import catalog as catalog_mod
 from uso_lib import fmt
+from uso_lib.atomic import sha256_file
 from uso_lib.errors import ParamsError
 from uso_lib.regions import Municipality
 
@@ -154,7 +154,7 @@ def digest(network_path: str | Path | None, m: Municipality) -> str:
     if folder is None:
         return ""
     path = path_for(folder, m)
-    return hashlib.sha256(path.read_bytes()).hexdigest() if path.is_file() else ""
+    return sha256_file(path) if path.is_file() else ""
 
 
 def section_html(notes: Notes | None, key: str) -> str:

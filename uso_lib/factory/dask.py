@@ -4,15 +4,13 @@ process to be written."""
 from __future__ import annotations
 
 import contextlib
-import hashlib
-import os
+import secrets
 from collections.abc import Callable
 
 from uso_lib.errors import UsoError
 from uso_lib.extras import require
 from uso_lib.factory.jobs import Job, Outcome, release_kernels, run_job
 from uso_lib.factory.local import Progress
-from uso_lib.factory.manifest import now
 
 
 def run_dask(jobs: list[Job], scheduler: str, progress: Progress,
@@ -29,7 +27,7 @@ def run_dask(jobs: list[Job], scheduler: str, progress: Progress,
     futures = {}
     try:
         nthreads = sum((client.nthreads() or {}).values())
-        token = hashlib.sha256(now().encode() + os.urandom(8)).hexdigest()[:10]
+        token = secrets.token_hex(5)  # this run's keys, apart from any other run's
         for job in jobs:
             fut = client.submit(run_job, job, key=f"uso-report-{job.key}-{token}", pure=False)
             futures[fut] = job
