@@ -147,10 +147,33 @@ def test_juva_appendix_is_written_beside_the_report(juva):
 
 
 @pytest.mark.slow
-def test_tutustu_runs_with_defaults(tmp_path):
-    html = _render("tutustu", {}, tmp_path / "tutustu.html", "Tutustu")
-    assert "Traceback" not in html
-    assert "Työttömien osuus työvoimasta" in html and f"11,1{NBSP}%" in html  # Juva 2020
+def test_tutustu_runs_headless_with_papermill_and_shows_widgets(tmp_path):
+    """tutustu.ipynb's controls (ipywidgets) executed headless by papermill with
+    ``-p kunta Tornio``: no error, a widget output, and the saved widget state holds the
+    first view (Tornio's unemployment rate, its charts and maps)."""
+    import papermill
+
+    from uso_lib.factory.kernels import kernel_name
+
+    out = tmp_path / "tutustu-tornio.ipynb"
+    papermill.execute_notebook(str(NOTEBOOKS / "tutustu.ipynb"), str(out),
+                               parameters={"kunta": "Tornio"}, kernel_name=kernel_name(),
+                               cwd=str(tmp_path), progress_bar=False)
+    nb = nbformat.read(out, as_version=4)
+    outputs = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs]
+    assert [o for o in outputs if o.output_type == "error"] == []
+    views = [o for o in outputs if "application/vnd.jupyter.widget-view+json" in
+             o.get("data", {})]
+    assert len(views) == 1
+    state = nb.metadata["widgets"]["application/vnd.jupyter.widget-state+json"]["state"]
+    models = {k: v["state"] for k, v in state.items()}
+    assert {m.get("_model_name") for m in models.values()} >= {
+        "ComboboxModel", "DropdownModel", "TagsInputModel", "TabModel", "HTMLModel"}
+    combo = next(m for m in models.values() if m.get("_model_name") == "ComboboxModel")
+    assert combo["value"] == "Tornio" and len(combo["options"]) == 309
+    html = "".join(str(m.get("value", "")) for m in models.values()
+                   if m.get("_model_name") == "HTMLModel")
+    assert "Tornio (851)" in html and "Työttömien osuus työvoimasta" in html
     assert html.count('src="data:image/png;base64,') >= 4  # ranking, series, two maps
 
 
