@@ -48,8 +48,8 @@ def test_rates_name_numerator_and_denominator(store):
     juva = store.get("syntyneet_1000as", "178", 2022)
     assert juva.value == pytest.approx(28 / 5769 * 1000, abs=1e-4)
     assert juva.source == ("Laskettu: elävänä syntyneet (Tilastokeskus, StatFin 11ae "
-                           "(väestönmuutokset), 2022) / väkiluku 31.12. (Tilastokeskus, StatFin "
-                           "11re (väestö 31.12.), 2022) × 1 000")
+                           "(väestönmuutokset)) / väkiluku 31.12. samalta vuodelta "
+                           "(Tilastokeskus, StatFin 11re (väestö 31.12.)) × 1 000")
     assert juva.table == "11ae / 11re"
     # the country's rate: national births over the national population, not a mean of rates
     country = store.get("syntyneet_1000as", "SSS", 2022)
@@ -105,3 +105,28 @@ def test_theme_compares_vital_events_per_1000(juva):
     assert "Laskettu: elävänä syntyneet" in block and "väkiluku 31.12." in block
     assert "<th class=num>Vrt. kunnat ka.</th>" in block
     assert "<th class=num>Koko maa</th>" in block
+
+
+def test_commuting_as_shares_from_one_table_and_year(store):
+    # Juva 2016 (tyokay): 1 624 working in Juva, 477 in-commuters, 727 out-commuters
+    inn = store.get("tulopendelointi_osuus", "178", 2016)
+    out = store.get("lahtopendelointi_osuus", "178", 2016)
+    assert inn.value == pytest.approx(477 / (1624 + 477) * 100, abs=1e-4)
+    assert out.value == pytest.approx(727 / (1624 + 727) * 100, abs=1e-4)
+    assert inn.source.startswith("Laskettu: kuntaan muualta töihin tulevat / "
+                                 "(asuinkunnassaan työssäkäyvät + kuntaan muualta töihin "
+                                 "tulevat) × 100 (Tilastokeskus, työssäkäyntitilasto")
+    # the country: in- and out-commuting are the same moves, so the two shares agree
+    c_in, c_out = (store.get(i, "SSS", 2016).value
+                   for i in ("tulopendelointi_osuus", "lahtopendelointi_osuus"))
+    assert c_in == pytest.approx(c_out) and 30 < c_in < 40
+    assert "koko maa = kuntien summa" in store.get("tulopendelointi_osuus", "SSS", 2016).source
+    # 2019 from the Alueaikasarjat workbook, said so
+    assert "Alueaikasarjat" in store.get("tulopendelointi_osuus", "178", 2019).source
+
+
+def test_commuting_shares_block_in_the_vitality_theme(juva):
+    html = report.theme_section(juva, "elinvoima").data
+    block = html.split("<h3>Pendelöinti osuuksina</h3>")[1].split("</section>")[0]
+    assert "Muualta töihin tulevien osuus kunnan työpaikoista" in block
+    assert "Muualle töihin lähtevien osuus kunnan työllisistä asukkaista" in block

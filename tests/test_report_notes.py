@@ -76,15 +76,20 @@ def test_finance_theme_starts_with_the_crisis_criteria(rendered):
 def test_changed_note_renders_the_report_again(rendered):
     base, out, args, _ = rendered
     again = run_uso(*args)
-    assert again.returncode == 0 and "nothing to render, 1 up to date" in again.stdout
+    assert again.returncode == 0, again.stdout + again.stderr
     entry = json.loads((out / "manifest.json").read_text(encoding="utf-8"))["reports"]
     assert entry["178-juva"]["notes_hash"].startswith("sha256:")
+    # an unchanged note never makes the report stale (in a shared checkout the code may
+    # change between the runs, which renders it again for that reason alone)
+    if "nothing to render, 1 up to date" not in again.stdout:
+        assert "notes" not in entry["178-juva"]["why"]
     note = base / "huomiot" / "178-juva.md"
     note.write_text(NOTE + "\n## Yhteenveto\nLisätty.\n", encoding="utf-8")
     third = run_uso(*args)
     assert third.returncode == 0 and "1 rendered" in third.stdout, third.stdout + third.stderr
     entry = json.loads((out / "manifest.json").read_text(encoding="utf-8"))["reports"]
-    assert entry["178-juva"]["why"] == "changed: notes"
+    why = entry["178-juva"]["why"]
+    assert why.startswith("changed: ") and why.endswith("notes"), why
 
 
 def test_unknown_heading_stops_the_report_naming_file_and_line(tmp_path):

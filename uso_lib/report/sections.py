@@ -88,6 +88,7 @@ GROUPS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("Työttömät työnhakijat ja työvoima", ("tyottomat_tyonhakijat", "tyovoima")),
     ("Pendelöinti", ("asuinkunnassa_tyossakayvat", "tulopendelointi", "lahtopendelointi",
                      "omassa_seutukunnassa_tyossakayvat")),
+    ("Pendelöinti osuuksina", ("tulopendelointi_osuus", "lahtopendelointi_osuus")),
     ("Koulutustaso", ("tutkinto_osuus", "korkea_aste_osuus")),
     ("Pienituloisuus", ("pienituloisuusaste", "lasten_pienituloisuusaste")),
     ("Lainakanta", ("lainakanta_eur_as", "konsernin_lainakanta_eur_as")),

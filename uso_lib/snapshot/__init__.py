@@ -34,6 +34,7 @@ BUILDERS: dict[str, str] = {
     "unemployment": "uso_lib.snapshot.unemployment",
     "regional_series": "uso_lib.snapshot.regional_series",
     "commuting": "uso_lib.snapshot.commuting",
+    "commuting_shares": "uso_lib.snapshot.commuting_shares",
     "elections": "uso_lib.snapshot.elections",
     "welfare": "uso_lib.snapshot.welfare",
     "finance": "uso_lib.snapshot.finance",

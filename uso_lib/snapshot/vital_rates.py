@@ -47,12 +47,14 @@ def rates(counts: pd.DataFrame, pop: pd.DataFrame) -> pd.DataFrame:
     df["status"] = df["status"].where(df["status"] != "", df["pop_status"]).fillna("")
     df["status"] = df["status"].where(df["rate"].isna(), "")
     name = df["indicator"].map(lambda i: RATES[i][1])
+    # no year in the text: the report's source line adds the years it shows, and a text per
+    # year would repeat the whole line for every year of a chart
     df["source"] = ("Laskettu: " + name + " (" + [_table_text(s, t) for s, t in
                                                   zip(df["source"], df["table"], strict=True)]
-                    + ", " + df["year"].astype(str) + ") / väkiluku 31.12. ("
+                    + ") / väkiluku 31.12. samalta vuodelta ("
                     + [_table_text(s, t) for s, t in zip(df["pop_source"], df["pop_table"],
                                                           strict=True)]
-                    + ", " + df["year"].astype(str) + ") × 1 000")
+                    + ") × 1 000")
     df["table"] = df["table"] + " / " + df["pop_table"]
     df["vintage"] = df[["vintage", "pop_vintage"]].max(axis=1)
     parts = []
