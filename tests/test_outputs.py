@@ -194,3 +194,40 @@ def test_formats_are_checked():
         parse_formats("html,docx")
     with pytest.raises(UsoError, match="add pptx to --format"):
         check(("html",), "malli.pptx")
+
+
+# -- the network overview -----------------------------------------------------------------------
+@pytest.mark.slow
+def test_network_overview_in_every_format(tmp_path):
+    formats = "html,pdf,pptx" if CHROMIUM else "html,pptx"
+    r = run_uso("report", "--network", "--format", formats, "--out", str(tmp_path))
+    assert r.returncode == 0, r.stdout + r.stderr
+    html = (tmp_path / "verkosto-uso-7.html").read_text(encoding="utf-8")
+    assert "USO 7: verkoston yleiskuva" in html
+    # the members ranked on six headline indicators, each with the members' mean in words
+    assert html.count('class="uso-sentence"') == 6
+    assert "Jäsenkuntien keskiarvo 12,9\u00a0% (2020); suurin Imatra 20,6\u00a0%, pienin " \
+           "Eurajoki 9,4\u00a0%." in html
+    entry = json.loads((tmp_path / "manifest.json").read_text(encoding="utf-8"))["network"]
+    assert entry["file"] == "verkosto-uso-7.html" and entry["name"] == "USO 7"
+    assert "verkosto-uso-7.pptx" in entry["file_hashes"]
+
+    from pptx.enum.shapes import MSO_SHAPE_TYPE
+
+    prs, texts = _slides_text(tmp_path / "verkosto-uso-7.pptx")
+    assert texts[0].startswith("USO 7: verkoston yleiskuva") and "18 jäsenkuntaa" in texts[0]
+    assert any(s.shape_type == MSO_SHAPE_TYPE.PICTURE for s in prs.slides[0].shapes)  # map
+    members = next(t for t in texts if t.startswith("Väkiluku ja vuosimaksu"))
+    assert "Kokkola" in members and "yli 45 000 asukasta" in members
+    ranking = next(t for t in texts if t.startswith("Työttömien osuus työvoimasta"))
+    assert "suurin Imatra" in ranking and "Lähde: Tilastokeskus" in ranking
+    pictures = [s for slide in prs.slides for s in slide.shapes
+                if s.shape_type == MSO_SHAPE_TYPE.PICTURE]
+    assert len(pictures) >= 8  # cover map, six rankings, the members' map
+    assert texts[-1].startswith("Lähteet") and "Tilastokeskus, Kuntien avainluvut" in texts[-1]
+    if CHROMIUM:
+        from pypdf import PdfReader
+
+        text = "\n".join(p.extract_text() for p in
+                         PdfReader(str(tmp_path / "verkosto-uso-7.pdf")).pages)
+        assert "USO 7: verkoston yleiskuva" in text and "suurin Imatra" in text

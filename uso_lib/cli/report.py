@@ -28,6 +28,9 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="every member of the network file (--params)")
     p.add_argument("--all", action="store_true", dest="everyone",
                    help="every municipality of the division (309)")
+    p.add_argument("--network", action="store_true",
+                   help="the network's own overview (notebooks/verkosto.ipynb) as "
+                        "verkosto-<name>.html, with --format also PDF and PPTX")
     p.add_argument("--params", type=Path, default=None, metavar="FILE",
                    help="network file (default: params/network.yaml)")
     p.add_argument("--out", type=Path, default=DEFAULT_OUT, metavar="DIR",
@@ -68,9 +71,9 @@ def cmd_report(args: argparse.Namespace) -> int:
     from uso_lib import params as params_mod
     from uso_lib.factory.formats import parse_formats
 
-    if not (args.kunta or args.members or args.everyone):
+    if not (args.kunta or args.members or args.everyone or args.network):
         raise UsoError("Which reports? Give municipality names (uso report Juva), "
-                       "--members (the network file) or --all.")
+                       "--members (the network file), --all or --network.")
     if args.workers is not None and args.workers < 1:
         raise UsoError(f"--workers must be at least 1, not {args.workers}.")
     if args.timeout < 0:
@@ -78,6 +81,8 @@ def cmd_report(args: argparse.Namespace) -> int:
     formats = parse_formats(args.format)
     path = args.params if args.params is not None else params_mod.default_path()
     plan = batch.plan_network(path) if path is not None else None
+    if args.network and not (args.kunta or args.members or args.everyone):
+        return _network(args, plan, formats)
     targets = batch.plan_targets(args.kunta, members=args.members, everyone=args.everyone,
                                  network=plan)
     if plan is not None and not (args.members or args.everyone):
@@ -93,6 +98,8 @@ def cmd_report(args: argparse.Namespace) -> int:
         progress=False if args.no_progress else None, formats=formats,
         pptx_template=args.pptx_template)
     summary = batch.run(targets, options, plan)
+    if args.network:
+        _network(args, plan, formats)
     for w in summary.warnings:
         print(f"uso: warning: {w}", file=sys.stderr)
     if args.json:
@@ -111,3 +118,15 @@ def cmd_report(args: argparse.Namespace) -> int:
           f"{len(summary.up_to_date)} up to date in {summary.seconds:.1f} s ({where}); "
           f"{summary.out}/index.html, {summary.out}/{batch.MANIFEST}")
     return summary.exit_code
+
+
+def _network(args: argparse.Namespace, plan, formats: tuple[str, ...]) -> int:
+    """``--network``: the network overview, after the municipalities' reports if any."""
+    from uso_lib.factory.network import render_network
+
+    done = render_network(plan, args.out, formats_=formats, pptx_template=args.pptx_template,
+                          aineisto=args.aineisto, kernel_name=args.kernel,
+                          timeout=args.timeout or None)
+    print(f"{done.title}: {', '.join(done.files)} in {done.seconds:.1f} s ({args.out})",
+          file=sys.stderr if args.json else sys.stdout)
+    return 0

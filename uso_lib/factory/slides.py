@@ -310,6 +310,7 @@ class _Builder:
 def short_source(text: str) -> str:
     """``Tilastokeskus, StatFin 11re (väestö; ...) (2020–2025)`` -> ``Tilastokeskus, StatFin
     11re``: the publisher and the table, for a list that fits a slide."""
+    text = text.removeprefix("Lähde: ")
     prev = None
     while prev != text:  # nested parentheses, innermost first
         prev, text = text, re.sub(r"\s*\([^()]*\)", "", text)

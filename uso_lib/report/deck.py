@@ -219,10 +219,21 @@ def parse(page: bytes | str) -> Deck:
                 continue
             elif not any("uso-indicator" in _classes(a) for a in el.iterancestors("section")):
                 tab = _table(el, heading or deck.title)
-                nxt = el.getnext()
-                if nxt is not None and "uso-source" in _classes(nxt):
-                    tab.source = _text(nxt)
+                after = [el.getnext()]
+                after.append(after[0].getnext() if after[0] is not None else None)
+                src = next((n for n in after if n is not None and n.tag == "p"
+                            and "uso-source" in _classes(n)), None)
+                tab.source = _text(src) if src is not None else ""
                 deck.tables.append(tab)
     m = _DATE.search(" ".join(deck.subtitle_lines))
     deck.date = m.group(1) if m else ""
+    if not deck.cover and deck.maps:  # the network page opens with its members' map
+        deck.cover = deck.maps[0].pictures[:1]
+    if not deck.sources:  # no sources table: the source lines of what the deck shows
+        lines = [f.source for f in deck.figures] + [t.source for t in deck.tables]
+        for line in filter(None, lines):
+            first = re.split(r"\. (?:Aineiston päiväys|Haettu|Aluejaot)", line)[0]
+            deck.sources += re.split(r"; (?=[A-ZÄÖ])", first.removeprefix("Lähde: "))
+        if deck.maps:
+            deck.sources.append("Tilastokeskus / Maanmittauslaitos: kuntarajat")
     return deck

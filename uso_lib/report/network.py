@@ -152,3 +152,56 @@ def headline_ranking(network: Network, st: Store, indicator: str = "vaesto_muuto
                            title=f"{ind.label}, {network.name} {year}",
                            source=chart_source(rows))
     return page([figure_html(fig, alt=f"{ind.label}: jäsenkunnat {year}", rows=rows)])
+
+
+RANKINGS = ("vaesto_muutos_pct", "yli64_osuus", "tyottomyysaste", "tyollisyysaste",
+            "vuosikate_eur_as", "lainakanta_eur_as")
+
+
+def headline_rankings(network: Network, st: Store, indicators: tuple[str, ...] = RANKINGS
+                      ) -> HTML:
+    """The members ranked on each headline indicator, with the members' mean: one block per
+    indicator (heading, chart, a sentence, its source line), the workshop's slides."""
+    cat = catalog_mod.catalog()
+    codes = network.codes()
+    blocks = [style()]
+    for iid in indicators:
+        if iid not in cat.ids():
+            continue
+        ind = cat.get(iid)
+        try:
+            rank = compare.ranking(ind, codes[0], codes[1:], store=st)
+        except NoData as exc:
+            blocks.append(note(f"{ind.label}: {exc.message}", "nodata"))
+            continue
+        year = rank.attrs["year"]
+        rows = st.cross_section(ind.id, year)
+        rows = rows[rows["kunta"].isin(codes)]
+        rank["highlight"] = False
+        fig = viz.ranking_bars(rank, mean=True, mean_label="Jäsenet ka.", unit=chart_unit(ind),
+                               decimals=ind.decimals, polarity=ind.polarity,
+                               title=f"{ind.label}, {network.name} {year}",
+                               source=chart_source(rows))
+        blocks.append(f'<section class="uso-indicator"><h3>{esc(ind.label)}</h3>'
+                      + figure_html(fig, alt=f"{ind.label}: jäsenkunnat {year}", rows=rows)
+                      + paragraph(ranking_sentence(rank, ind, year), cls="uso-sentence")
+                      + "</section>")
+    return page(blocks)
+
+
+def ranking_sentence(rank: pd.DataFrame, ind, year: int) -> str:
+    """``Jäsenkuntien keskiarvo 13,0 % (2020); suurin Kokkola 17,1 %, pienin Eurajoki
+    9,4 %; 18 kunnalla on tieto.``"""
+    have = rank[rank["value"].notna()].sort_values("value")
+    if have.empty:
+        return f"{ind.label}: ei jäsenkuntien tietoja vuodelta {year}."
+
+    def v(x: object) -> str:
+        return value_text(x, ind.unit, ind.decimals)
+
+    low, high = have.iloc[0], have.iloc[-1]
+    missing = len(rank) - len(have)
+    text = (f"Jäsenkuntien keskiarvo {v(have['value'].mean())} ({year}); suurin "
+            f"{high['name']} {v(high['value'])}, pienin {low['name']} {v(low['value'])}"
+            + (f"; {missing} kunnalta ei tietoa" if missing else ""))
+    return text if text.endswith(".") else text + "."  # "€/as." ends one already
