@@ -34,7 +34,7 @@ WIDE = (Inches(13.333), Inches(7.5))  # 16:9
 MARGIN = Inches(0.5)
 INK = (0x1D, 0x27, 0x33)
 MUTED = (0x5B, 0x66, 0x75)
-ROWS_PER_SLIDE = 14
+ROWS_PER_SLIDE = 11
 SOURCES_PER_COLUMN = 18
 LICENCE_LINE = ("Tilastokeskuksen, THL:n (Sotkanet), Kelan ja Maanmittauslaitoksen aineistot: "
                 "CC BY 4.0. Diak: Huono-osaisuus Suomessa -indeksit (THL:n tiedoista).")
@@ -245,7 +245,7 @@ class _Builder:
             slide = self._slide(self.content_layout, name)
             top = self._top(slide)
             width = self.width - 2 * MARGIN
-            row_h = Inches(0.34)
+            row_h = Inches(0.3)
             shape = slide.shapes.add_table(len(chunk) + 1, len(header), int(MARGIN), int(top),
                                            int(width), int(row_h * (len(chunk) + 1)))
             tab = shape.table
@@ -258,6 +258,9 @@ class _Builder:
             for i, row in enumerate(chunk, start=1):
                 for j in range(len(header)):
                     _cell(tab.cell(i, j), row[j] if j < len(row) else "", right=j > 0)
+                if 1 < len(row) < len(header):  # "ei tietoa" across the rest of the row
+                    tab.cell(i, len(row) - 1).merge(tab.cell(i, len(header) - 1))
+                    _cell(tab.cell(i, len(row) - 1), row[-1])
             self._source(slide, source)
 
     def figure(self, fig: Figure) -> None:
@@ -336,7 +339,7 @@ def _cell(cell, text: str, *, bold: bool = False, right: bool = False) -> None:
     for p in cell.text_frame.paragraphs:
         p.alignment = PP_ALIGN.RIGHT if right else PP_ALIGN.LEFT
         for run in p.runs:
-            run.font.size = Pt(11)
+            run.font.size = Pt(10.5)
             run.font.bold = bold
             run.font.language_id = MSO_LANGUAGE_ID.FINNISH
 

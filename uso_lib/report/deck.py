@@ -122,11 +122,8 @@ def _table(el: etree._Element, title: str) -> Table:
         if "uso-theme" in _classes(tr):
             groups.append((_text(tr), []))
             continue
-        cells = tr.xpath("./td|./th")
-        row = [_text(c) for c in cells]
-        span = cells[-1].get("colspan") if cells else None
-        if span and span.isdigit() and len(row) < len(header):  # "no data" across the row
-            row += [""] * (len(header) - len(row))
+        # a row shorter than the header ends in a cell across the rest ("ei tietoa")
+        row = [_text(c) for c in tr.xpath("./td|./th")]
         rows.append(row)
         if groups:
             groups[-1][1].append(row)
