@@ -68,3 +68,19 @@ def test_hyte_kerroin_group_average_as_in_the_brochure(imported, capsys):
     assert got["ranking_mean"] == pytest.approx(62.8)
     assert got["peer_mean"] == pytest.approx(556 / 9)  # 61,8: printed as 62
     assert [r["name"] for r in got["ranking"]][0] == "Iisalmi"
+
+
+def test_whole_picture_uses_the_same_convention_and_national_figures(capsys):
+    """`uso compare Juva` without --indicator: 'vrt. kunnat ka.' is the mean of Juva and its
+    peers, 'koko maa' the country's own figure (births 2022: 44 951, not a mean)."""
+    assert main(["compare", "Juva", "--peers", "Kuhmoinen,Rautalampi", "--network", "none",
+                 "--source", "snapshot"]) == 0
+    out = capsys.readouterr().out
+    head = next(ln for ln in out.splitlines() if ln.startswith("indikaattori"))
+    assert "vrt. kunnat ka." in head and "koko maa" in head and "kuntien ka." in head
+    births = next(ln for ln in out.splitlines() if ln.startswith("Elävänä syntyneet  "))
+    assert f"44{NBSP}951" in births
+    unemployment = next(ln for ln in out.splitlines()
+                        if ln.startswith("Työttömien osuus työvoimasta (työssäkäyntitilasto)"))
+    # (11,1 + 12,0 + 14,0) / 3 = 12,4 (Juva, Rautalampi, Kuhmoinen 2020); the country 13,3
+    assert f"12,4{NBSP}%" in unemployment and f"13,3{NBSP}%" in unemployment

@@ -127,7 +127,8 @@ def cmd_compare(args: argparse.Namespace) -> int:
         cols = list(ov.columns)
         print_json({"kunta": m.code, "name": m.name_fi, "peers": sel.to_dict(),
                     "network": network, "year": args.year,
-                    "indicators": [{c: _plain(r[c]) for c in cols} for _, r in ov.iterrows()],
+                    "indicators": [{**{c: _plain(r[c]) for c in cols},
+                                    "ranking_mean": _ranking_mean(r)} for _, r in ov.iterrows()],
                     "indices": indices.indices_for(m, st),
                     "highlights": text.highlights(m, sel.codes(), network, year=args.year,
                                                   store=st, overview_df=ov)})
@@ -141,16 +142,31 @@ def cmd_compare(args: argparse.Namespace) -> int:
             u, d = r["unit"], int(r["decimals"])
             label = r["label"] + (" (indeksi)" if r["relative_index"] else "")
             rows.append([label, _yr(r["year"]), _shown(r),
-                         text.figure(r["peer_mean"], u, d), text.figure(r["network_mean"], u, d),
-                         text.figure(r["country"], u, d),
+                         text.figure(_ranking_mean(r), u, d),
+                         text.figure(r["network_mean"], u, d),
+                         # national figures only; a mean of municipalities is its own column
+                         text.figure(None if r["country_is_mean"] else r["country"], u, d),
+                         text.figure(r["country"] if r["country_is_mean"]
+                                     and r["kind"] != "count" else None, u, d),
                          _rank(r), "" if _missing(r["assessment_fi"]) else r["assessment_fi"]])
         print_table(rows, ["indikaattori", "vuosi", "arvo", "vrt. kunnat ka.", "verkosto ka.",
-                           "koko maa", "sija", "arvio"])
+                           "koko maa", "kuntien ka.", "sija", "arvio"])
     print()
     for s in text.highlights(m, sel.codes(), network, year=args.year, store=st,
                              overview_df=ov):
         print(s)
     return 0
+
+
+def _ranking_mean(r) -> float | None:
+    """The brochure's "Vrt. kunnat ka.": the municipality and its peers with data, from the
+    overview's peers-only mean and count."""
+    if _missing(r["peer_mean"]) or _missing(r["peer_n"]):
+        return None
+    if _missing(r["value"]):
+        return float(r["peer_mean"])
+    n = int(r["peer_n"])
+    return (float(r["peer_mean"]) * n + float(r["value"])) / (n + 1)
 
 
 def _missing(v) -> bool:
