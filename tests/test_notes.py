@@ -51,6 +51,7 @@ def test_note_beside_the_network_file(network_dir):
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html and "<script>" not in html
     assert "## tämä ei ole otsikko" in html  # inside the code block, not a section
     assert 'href="javascript' not in html
+    assert "<h4>sub</h4>" in html and "<h3>" not in html  # ### nests under the box's h3
     sec = notes.section_html(n, "vaestokehitys")
     assert sec.startswith('<section class="uso-huomiot"><h3>Asiantuntijan huomiot</h3>')
     assert "178-juva.md, päivätty" in sec
@@ -60,6 +61,13 @@ def test_note_beside_the_network_file(network_dir):
     path.write_text(JUVA_NOTE + "Lisäys.\n", encoding="utf-8")
     assert len(before) == 64 and notes.digest(network_dir / "network.yaml", juva) != before
     assert notes.digest(network_dir / "network.yaml", regions.lookup("Eurajoki")) == ""
+
+
+def test_a_notes_own_headings_nest_under_the_box_heading(network_dir):
+    n = notes.parse("## Yhteenveto\n### Vahvuudet\n- sijainti\n#### Tarkemmin\nx\n", "a.md")
+    html = n.html("yhteenveto")
+    assert "<h4>Vahvuudet</h4>" in html and "<h5>Tarkemmin</h5>" in html
+    assert "<h3>" not in html
 
 
 def test_no_note_is_not_an_error(network_dir):

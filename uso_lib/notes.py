@@ -73,7 +73,12 @@ class Notes:
         """One section rendered to HTML (empty when the section is absent or blank)."""
         if not self.has(key):
             return ""
-        return _markdown().render(self.sections[key])
+        md = _markdown()
+        tokens = md.parse(self.sections[key])
+        for tok in tokens:  # a note's own headings nest under "Asiantuntijan huomiot" (h3)
+            if tok.type in ("heading_open", "heading_close"):
+                tok.tag = f"h{min(6, max(4, int(tok.tag[1]) + 1))}"  # ### -> h4
+        return md.renderer.render(tokens, md.options, {})
 
 
 def _fold(text: str) -> str:
