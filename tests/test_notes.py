@@ -51,7 +51,7 @@ def test_note_beside_the_network_file(network_dir):
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html and "<script>" not in html
     assert "## tämä ei ole otsikko" in html  # inside the code block, not a section
     assert 'href="javascript' not in html
-    assert "<h4>sub</h4>" in html and "<h3>" not in html  # ### nests under the box's h3
+    assert "<h3>" not in html and "<h4>" not in html  # this section has no headings
     sec = notes.section_html(n, "vaestokehitys")
     assert sec.startswith('<section class="uso-huomiot"><h3>Asiantuntijan huomiot</h3>')
     assert "178-juva.md, päivätty" in sec
