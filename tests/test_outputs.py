@@ -165,6 +165,14 @@ def test_pdf_is_a_printed_report_with_sources_and_page_links(juva_all):
     assert len([a for a in links if a.get("/Subtype") == "/Link"]) >= 20
     titles = [o["/Title"] for o in reader.outline if isinstance(o, dict)]
     assert titles[0] == "Tilanneanalyysi: Juva"
+    # the printed table of contents gives each chapter's page, the page the outline names
+    from uso_lib.factory.pdf import heading_pages
+
+    pages = heading_pages((juva_all / "178-juva.pdf").read_bytes())
+    talous = pages["Kunnan talous"]
+    assert talous > 10 and "Kunnan talous" in reader.pages[talous - 1].extract_text()
+    toc = "\n".join(reader.pages[i].extract_text() for i in range(4)).splitlines()
+    assert str(talous) in toc and str(pages["Väestökehitys"]) in toc
 
 
 def test_pdf_without_chromium_says_what_to_install(tmp_path):
@@ -231,3 +239,20 @@ def test_network_overview_in_every_format(tmp_path):
         text = "\n".join(p.extract_text() for p in
                          PdfReader(str(tmp_path / "verkosto-uso-7.pdf")).pages)
         assert "USO 7: verkoston yleiskuva" in text and "suurin Imatra" in text
+
+
+def test_a_format_that_cannot_be_made_fails_that_report_only():
+    """The deck's template is broken after the run's check (replaced on disk): the report
+    fails with the format as its reason and nothing of it is kept; the job never raises."""
+    from uso_lib.factory import formats
+    from uso_lib.factory.jobs import Job, Outcome
+
+    job = Job(key="178-juva", kunta="178", name="Juva", title="Tilanneanalyysi: Juva",
+              parameters={}, notebook="", formats=("pptx",), pptx_template=b"not a zip")
+    out = Outcome("178-juva", "178", "Juva", "ok",
+                  html=b"<html><body><h1>Tilanneanalyysi: Juva</h1></body></html>",
+                  files={"178-juva-liite.csv": b"indicator\n"})
+    formats.finish(job, out)
+    assert out.status == "failed" and out.reason == "pptx"
+    assert "not a readable .pptx" in out.error
+    assert out.html is None and out.files == {} and out.outputs == {}

@@ -45,7 +45,7 @@ def test_one_job_dependencies_are_extras_and_matplotlib_has_no_upper_bound():
     assert "pyreadr" in {_name(d) for d in extras["snapshot"]}
     # the tests run the Dask cluster, read the raw files and print PDFs: [test] brings them
     assert any(d.replace(" ", "") == "uso-lib[dask,snapshot,pdf]" for d in extras["test"])
-    assert [_name(d) for d in extras["pdf"]] == ["playwright"]
+    assert [_name(d) for d in extras["pdf"]] == ["playwright", "pypdf"]
     assert "<" not in core["matplotlib"]
 
 

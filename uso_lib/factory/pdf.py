@@ -5,7 +5,9 @@ margins, a page break before each theme and keeps charts and tables whole; Chrom
 running header (the report's title and date) and the page numbers from Playwright's header
 and footer templates, keeps the table of contents' links as links to the pages, writes the
 document outline (bookmarks) from the headings and a tagged PDF, and leaves the text
-selectable. Chromium is Debian's (``apt-get install chromium``; Playwright is told to use it,
+selectable. The page is printed twice: the first print's outline says on which page each
+heading landed (read with pypdf), and the second has those page numbers in the table of
+contents. Chromium is Debian's (``apt-get install chromium``; Playwright is told to use it,
 so nothing is downloaded); Playwright is the ``[pdf]`` extra.
 
 Playwright's synchronous API may not run in a thread that also drives another event loop (the
@@ -139,12 +141,62 @@ def _print(browser, html: bytes, header: tuple[str, str]) -> bytes:
         page.set_content(html.decode("utf-8"), wait_until="load")
         page.emulate_media(media="print")
         left, right = (escape(h) for h in header)
-        return page.pdf(format="A4", print_background=True, prefer_css_page_size=True,
-                        display_header_footer=True,
-                        header_template=_HEADER.format(left=left, right=right),
-                        footer_template=_FOOTER, outline=True, tagged=True)
+        options = dict(format="A4", print_background=True, prefer_css_page_size=True,
+                       display_header_footer=True,
+                       header_template=_HEADER.format(left=left, right=right),
+                       footer_template=_FOOTER, outline=True, tagged=True)
+        pdf = page.pdf(**options)
+        numbers = heading_pages(pdf)
+        if numbers and page.evaluate(_TOC_PAGES, numbers):
+            pdf = page.pdf(**options)  # the same layout, with the page numbers in the TOC
+        return pdf
     finally:
         page.close()
+
+
+# The printed table of contents gets each entry's page number, right-aligned on the entry's
+# own line, so that the pages do not move between the two prints.
+_TOC_PAGES = """numbers => {
+  let n = 0;
+  for (const a of document.querySelectorAll("nav.toc a")) {
+    const page = numbers[a.textContent.replace(/\\s+/g, " ").trim()];
+    if (page === undefined) continue;
+    const span = document.createElement("span");
+    span.className = "toc-page";
+    span.textContent = String(page);
+    span.style.cssText = "float:right;color:#5b6675;font-variant-numeric:tabular-nums";
+    a.after(span);
+    n += 1;
+  }
+  return n;
+}"""
+
+
+def heading_pages(pdf: bytes) -> dict[str, int]:
+    """Heading text -> page number (1-based), from the document outline Chromium writes;
+    the first heading of a text wins. Empty when pypdf is missing or the outline unreadable."""
+    try:
+        from pypdf import PdfReader
+    except ImportError:
+        return {}
+    import io
+
+    try:
+        reader = PdfReader(io.BytesIO(pdf))
+        out: dict[str, int] = {}
+
+        def walk(items) -> None:
+            for item in items:
+                if isinstance(item, list):
+                    walk(item)
+                else:
+                    title = " ".join(str(item.title).split())
+                    out.setdefault(title, reader.get_destination_page_number(item) + 1)
+
+        walk(reader.outline)
+        return out
+    except Exception:  # a page number is a convenience: the PDF stands without it
+        return {}
 
 
 _LOCK = threading.Lock()
