@@ -88,6 +88,10 @@ def test_deck_has_cover_highlights_tables_charts_and_sources(juva_all):
     # one slide per indicator block: its chart, its takeaway and its source line as text
     block = next(t for t in texts if t.startswith("Väkiluku 31.12."))
     assert "vertailukuntien keskiarvo" in block and "Lähde: Tilastokeskus" in block
+    # the theme maps, each named by its theme, its measure in words, with its source
+    maps = [t for t in texts if t.startswith("Kartta: ")]
+    assert "Kartta: Kunnan talous" in [t.splitlines()[0] for t in maps]
+    assert all("Aluejaot: © Tilastokeskus / MML" in t for t in maps)
     # the closing slide lists the sources and the licence
     assert texts[-1].startswith("Lähteet") and "CC BY 4.0" in texts[-1]
 

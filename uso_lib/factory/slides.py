@@ -264,7 +264,7 @@ class _Builder:
             self._source(slide, source)
 
     def figure(self, fig: Figure) -> None:
-        title = fig.title if not fig.is_map or fig.title.startswith("Kartta") else \
+        title = fig.title if not fig.is_map or "kart" in fig.title.lower() else \
             f"Kartta: {fig.title}"
         slide = self._slide(self.content_layout, title)
         top = self._top(slide)

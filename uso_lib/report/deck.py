@@ -200,9 +200,12 @@ def parse(page: bytes | str) -> Deck:
                                  if "uso-sentence" in _classes(p)), None)
                 takeaway = _text(sentence) if sentence is not None else _group_line(section)
             is_map = MAP_CREDIT in source or "uso-maps" in _classes(el)
-            deck.figures.append(Figure(title=heading or deck.title, theme=theme,
-                                       pictures=pics, source=source, takeaway=takeaway,
-                                       is_map=is_map))
+            title = heading or deck.title
+            if is_map:  # a theme's map: named by its theme, its measure said in words
+                title = theme or title
+                takeaway = takeaway or pics[0].alt
+            deck.figures.append(Figure(title=title, theme=theme, pictures=pics,
+                                       source=source, takeaway=takeaway, is_map=is_map))
         elif tag == "table":
             cls = _classes(el)
             if theme == SOURCES_HEADING:
