@@ -80,6 +80,10 @@ def test_whole_picture_uses_the_same_convention_and_national_figures(capsys):
     assert "vrt. kunnat ka." in head and "koko maa" in head and "kuntien ka." in head
     births = next(ln for ln in out.splitlines() if ln.startswith("Elävänä syntyneet  "))
     assert f"44{NBSP}951" in births
+    # the count itself is not ranked among municipalities of other sizes; its rate is
+    assert births.split()[2:6] == ["2022", "28", "–", "–"]  # no peers' or network mean
+    rate = next(ln for ln in out.splitlines() if ln.startswith("Elävänä syntyneet / 1 000"))
+    assert rate.split()[-2:] == ["2/3", "matalampi"]
     unemployment = next(ln for ln in out.splitlines()
                         if ln.startswith("Työttömien osuus työvoimasta (työssäkäyntitilasto)"))
     # (11,1 + 12,0 + 14,0) / 3 = 12,4 (Juva, Rautalampi, Kuhmoinen 2020); the country 13,3

@@ -75,6 +75,9 @@ def test_summary_koko_maa_is_national_and_births_compared_per_1000(juva):
     births = dict(zip(head[1:], _row(html, "Elävänä syntyneet"), strict=True))
     assert births["Vuosi"] == "2022" and births["Koko maa"] == f"44{NBSP}951"
     assert births["Kuntien ka."] == "–"  # a mean count compares nothing
+    # nor is a count ranked or assessed against municipalities of other sizes
+    assert births["Vrt. kunnat ka."] == "–" and births["Sija vrt."] == "–"
+    assert births["Arvio"] == "–" and births["Juva"] == "28"
     rate = dict(zip(head[1:], _row(html, "Elävänä syntyneet / 1 000 asukasta"), strict=True))
     assert rate["Juva"].startswith("4,9") and rate["Koko maa"].startswith("8,1")
     # a count without a national figure: no mean of municipalities under "Koko maa"

@@ -141,14 +141,16 @@ def cmd_compare(args: argparse.Namespace) -> int:
         for _, r in part.iterrows():
             u, d = r["unit"], int(r["decimals"])
             label = r["label"] + (" (indeksi)" if r["relative_index"] else "")
+            count = r["kind"] == "count"  # a count is not compared across sizes: its rate is
             rows.append([label, _yr(r["year"]), _shown(r),
-                         text.figure(_ranking_mean(r), u, d),
-                         text.figure(r["network_mean"], u, d),
+                         text.figure(None if count else _ranking_mean(r), u, d),
+                         text.figure(None if count else r["network_mean"], u, d),
                          # national figures only; a mean of municipalities is its own column
                          text.figure(None if r["country_is_mean"] else r["country"], u, d),
                          text.figure(r["country"] if r["country_is_mean"]
                                      and r["kind"] != "count" else None, u, d),
-                         _rank(r), "" if _missing(r["assessment_fi"]) else r["assessment_fi"]])
+                         "" if count else _rank(r),
+                         "" if count or _missing(r["assessment_fi"]) else r["assessment_fi"]])
         print_table(rows, ["indikaattori", "vuosi", "arvo", "vrt. kunnat ka.", "verkosto ka.",
                            "koko maa", "kuntien ka.", "sija", "arvio"])
     print()

@@ -157,8 +157,10 @@ def summary_table(r: Report) -> HTML:
                   "keskiarvoon ilman kuntaa. Koko maa on vain tilaston koko maan luku "
                   "(lukumäärissä koko maan yhteismäärä, osuuksissa koko maan osuus); Kuntien "
                   "ka. on kuntien lukujen keskiarvo silloin, kun koko maan lukua ei ole. "
-                  "Syntyneitä, kuolleita ja muuttoa verrataan kuntien kesken 1 000 asukasta "
-                  "kohden; lukumäärät näkyvät kunnan omana aikasarjana.", cls="uso-note")])
+                  "Lukumääriä (syntyneet, työpaikat ...) ei verrata erikokoisten kuntien "
+                  "kesken: ne näkyvät kunnan omina lukuina koko maan yhteismäärän rinnalla, ja "
+                  "syntyneitä, kuolleita, muuttoa ja pendelöintiä verrataan 1 000 asukasta "
+                  "kohden tai osuuksina.", cls="uso-note")])
 
 
 def composite_indices(r: Report) -> HTML:

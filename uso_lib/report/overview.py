@@ -107,16 +107,19 @@ def overview_row(r: Report, row: Mapping[str, Any], ind: Indicator, *, link: boo
     if row["peer_rank_text"] and not pd.isna(row["peer_n"]):
         rank = f"{row['peer_rank_text']}/{int(row['peer_n']) + 1}"
     year = "–" if pd.isna(row["year"]) else str(int(row["year"]))
+    # a count (births, jobs) is not compared across municipalities of different size: it
+    # stays the municipality's own figure beside the country's total; its rate is compared
+    count = ind.kind == "count"
     cells = [label, year, f"<b>{esc(value_text(row['value'], unit, d, row['status']))}</b>",
-             v(ranking_mean(row))]
+             v(None if count else ranking_mean(row))]
     if with_network:
-        cells.append(v(row["network_mean"]))
+        cells.append(v(None if count else row["network_mean"]))
     # "Koko maa" is the country's own figure only; the plain mean of municipalities, where no
     # national figure exists, has its own column (and none for a count: a mean count compares
     # nothing)
     national = not bool(row.get("country_is_mean"))
     cells += [v(row["country"] if national else None),
               v(None if national or ind.kind == "count" else row["country"]),
-              esc(rank), marker_html(row["assessment"])]
+              esc("–" if count else rank), marker_html(None if count else row["assessment"])]
     return f"<tr{ident}>" + "".join(f'<td{"" if i == 0 else " class=num"}>{c}</td>'
                                     for i, c in enumerate(cells)) + "</tr>"
