@@ -128,6 +128,8 @@ def test_manifest_lists_the_outputs_and_a_rerun_makes_only_what_is_missing(juva_
         "178-juva"]
     assert entry["outputs"]["pptx"] == {"file": "178-juva.pptx", "template": None}
     assert "178-juva.pptx" in entry["file_hashes"] and entry["file"] == "178-juva.html"
+    index = (out / "index.html").read_text(encoding="utf-8")
+    assert '<a href="178-juva.pptx">PPTX</a>' in index  # the index links every format
     formats = "html,pdf,pptx" if CHROMIUM else "html,pptx"
     page = (out / "178-juva.html").read_bytes()
     (out / "178-juva.pptx").unlink()

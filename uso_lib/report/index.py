@@ -163,6 +163,7 @@ def write_index(out, manifest: dict, *, aineisto: str = "snapshot") -> list[str]
     for key, e in manifest.get("reports", {}).items():
         row = {"key": key, "name": e.get("name") or key, "kunta": e.get("kunta") or "",
                "file": e.get("file"), "appendix": e.get("appendix") or [],
+               "formats": [o["file"] for o in (e.get("outputs") or {}).values()],
                "error": _private(e.get("error") or ""), "reason": e.get("reason") or "",
                "cell": e.get("cell"), "previous": e.get("previous"),
                "rendered": (e.get("rendered") or "")[:10]}
