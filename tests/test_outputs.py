@@ -262,3 +262,27 @@ def test_a_format_that_cannot_be_made_fails_that_report_only():
     assert out.status == "failed" and out.reason == "pptx"
     assert "not a readable .pptx" in out.error
     assert out.html is None and out.files == {} and out.outputs == {}
+
+
+def test_formats_come_back_from_a_dask_cluster(tmp_path):
+    """The formats are made on the worker and travel back with the page (no shared disk)."""
+    from dask.distributed import LocalCluster
+
+    mini = Path(__file__).resolve().parent / "notebooks" / "mini.ipynb"
+    formats = "html,pdf,pptx" if CHROMIUM else "html,pptx"
+    with LocalCluster(n_workers=1, threads_per_worker=2, processes=False, protocol="tcp",
+                      host="127.0.0.1", scheduler_port=0, dashboard_address=":0") as cluster:
+        r = run_uso("report", "Juva", "--out", str(tmp_path), "--scheduler",
+                    cluster.scheduler_address, "--notebook", str(mini), "--timeout", "120",
+                    "--format", formats, "--no-progress")
+    assert r.returncode == 0, r.stdout + r.stderr
+    entry = json.loads((tmp_path / "manifest.json").read_text(encoding="utf-8"))["reports"][
+        "178-juva"]
+    assert sorted(entry["outputs"]) == sorted(formats.split(",")[1:])
+    _, texts = _slides_text(tmp_path / "178-juva.pptx")
+    assert texts[0].startswith("Tilanneanalyysi: Juva") or "Testiraportti" in texts[0]
+    if CHROMIUM:
+        from pypdf import PdfReader
+
+        text = PdfReader(str(tmp_path / "178-juva.pdf")).pages[0].extract_text()
+        assert "Testiraportti" in text and "Tilanneanalyysi: Juva" in text  # + the header
