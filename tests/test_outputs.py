@@ -230,6 +230,7 @@ def test_network_overview_in_every_format(tmp_path):
 
     prs, texts = _slides_text(tmp_path / "verkosto-uso-7.pptx")
     assert texts[0].startswith("USO 7: verkoston yleiskuva") and "18 jäsenkuntaa" in texts[0]
+    assert "Laadittu " in texts[0]
     assert any(s.shape_type == MSO_SHAPE_TYPE.PICTURE for s in prs.slides[0].shapes)  # map
     members = "".join(t for t in texts if t.startswith("Väkiluku ja vuosimaksu"))
     assert "Kokkola" in members and "yli 45 000 asukasta" in members

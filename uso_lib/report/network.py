@@ -8,6 +8,8 @@ table says so rather than guessing.
 
 from __future__ import annotations
 
+from datetime import date
+
 import pandas as pd
 from IPython.display import HTML
 
@@ -67,7 +69,8 @@ def members_frame(network: Network, st: Store) -> pd.DataFrame:
 def title(network: Network) -> HTML:
     return page([style(), f"<h1>{esc(network.name)}: verkoston yleiskuva</h1>",
                  paragraph(f"Kausi {network.period.replace('-', '–')}, "
-                           f"{len(network.members)} jäsenkuntaa.")])
+                           f"{len(network.members)} jäsenkuntaa. "
+                           f"Laadittu {fmt.day(date.today())}.")])
 
 
 def members_table(network: Network, st: Store) -> HTML:
