@@ -35,6 +35,7 @@ MARGIN = Inches(0.5)
 INK = (0x1D, 0x27, 0x33)
 MUTED = (0x5B, 0x66, 0x75)
 ROWS_PER_SLIDE = 11
+MAX_SOURCE = 360  # characters of a source line that fit the slide's foot
 SOURCES_PER_COLUMN = 18
 LICENCE_LINE = ("Tilastokeskuksen, THL:n (Sotkanet), Kelan ja Maanmittauslaitoksen aineistot: "
                 "CC BY 4.0. Diak: Huono-osaisuus Suomessa -indeksit (THL:n tiedoista).")
@@ -167,6 +168,8 @@ class _Builder:
         return box
 
     def _source(self, slide, text: str) -> None:
+        if len(text) > MAX_SOURCE:  # a derived series lists its inputs year by year
+            text = text[:MAX_SOURCE].rsplit(" ", 1)[0] + " … (koko lähdemerkintä raportissa)"
         if text:
             self._text(slide, MARGIN, self.height - Inches(0.75), self.width - 2 * MARGIN,
                        Inches(0.6), [text], size=10, colour=MUTED)
