@@ -169,7 +169,10 @@ class _Builder:
 
     def _source(self, slide, text: str) -> None:
         if len(text) > MAX_SOURCE:  # a derived series lists its inputs year by year
-            text = text[:MAX_SOURCE].rsplit(" ", 1)[0] + " … (koko lähdemerkintä raportissa)"
+            credit = re.search(r" Aluejaot: .*$", text)  # a map's boundaries stay credited
+            head = text[:credit.start()] if credit else text
+            text = (head[:MAX_SOURCE].rsplit(" ", 1)[0] + " … (koko lähdemerkintä raportissa)."
+                    + (credit.group(0) if credit else ""))
         if text:
             self._text(slide, MARGIN, self.height - Inches(0.75), self.width - 2 * MARGIN,
                        Inches(0.6), [text], size=10, colour=MUTED)
