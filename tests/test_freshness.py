@@ -39,8 +39,10 @@ def test_juva_latest_years_on_the_snapshot(store):
     assert a.latest["tyopaikat"] == 2020 and a.latest["syntyneet"] == 2022
     assert (a.oldest, a.newest, a.span()) == (2019, 2026, "2019–2026")
     oldest = {i.id for i in a.at(2019)}
-    assert len(oldest) == 15
-    assert {"kasvihuonekaasupaastot", "pienituloisuusaste", "tulopendelointi"} <= oldest
+    assert len(oldest) == 17
+    # the commuting shares (#17) are derived from the 2019 commuting counts
+    assert {"kasvihuonekaasupaastot", "pienituloisuusaste", "tulopendelointi",
+            "tulopendelointi_osuus", "lahtopendelointi_osuus"} <= oldest
     # projections reach 2040 but are no measure of the data's age; missing indicators count
     # for nothing (no figure is invented for them)
     assert "vaestoennuste" not in a.latest and "palvelutarpeiden_muutos" not in a.latest
@@ -59,8 +61,8 @@ def test_cover_and_section_sentences_name_years_and_indicators(store):
     a = freshness.age(store, "178")
     text = freshness.cover_text(a)
     assert text.startswith("Tiedot vuosilta 2019–2026: uusimmat luvut vuodelta 2026 "
-                           "(Kunnallisveroprosentti), vanhimmat vuodelta 2019 (15 mittaria: ")
-    assert "lisäksi 11 muuta" in text
+                           "(Kunnallisveroprosentti), vanhimmat vuodelta 2019 (17 mittaria: ")
+    assert "lisäksi 13 muuta" in text
     assert "2026: 1, 2025: 2, 2024: 4" in text  # the indicators by latest year
     pop = freshness.section_text(a.theme("vaestokehitys"))
     assert pop.startswith("Tietojen ikä: osion uusin luku on vuodelta 2025 (Väkiluku 31.12.; ")
@@ -167,7 +169,7 @@ def test_rendered_cover_and_every_theme_say_how_old_the_figures_are(rendered):
     cover = soup.find("div", class_="uso-cover").get_text(" ", strip=True)
     assert "Tiedot vuosilta 2019–2026: uusimmat luvut vuodelta 2026 (Kunnallisveroprosentti)" \
            in cover
-    assert "vanhimmat vuodelta 2019 (15 mittaria" in cover
+    assert "vanhimmat vuodelta 2019 (17 mittaria" in cover
     lines = [p.get_text(" ", strip=True) for p in soup.find_all("p", class_="uso-freshness")]
     themes = [t for t in lines if t.startswith("Tietojen ikä")]
     assert len(themes) == len(THEMES)
