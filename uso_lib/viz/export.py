@@ -67,12 +67,11 @@ def close(fig: Figure) -> None:
     A house chart's emptied skeleton is kept for the next chart (:func:`layout.release`);
     other figures lose their axes and texts (``fig.clear()`` would rebuild empty axes' ticks,
     which costs as much as drawing a small chart). A closed figure is not to be used again."""
-    from uso_lib.viz.layout import Chart, release
-
     pyplot = sys.modules.get("matplotlib.pyplot")
     if pyplot is not None:
         pyplot.close(fig)
-    if isinstance(fig, Chart) and release(fig):
+    recycle = getattr(fig, "recycle", None)  # a house chart (viz.layout.Chart)
+    if recycle is not None and recycle():
         return
     for ax in list(fig.axes):
         fig.delaxes(ax)
@@ -96,17 +95,16 @@ def to_png_bytes(fig: Figure, *, dpi: float | None = None, close: bool = True,
     credit), else a house chart's own source line."""
     from PIL import Image, PngImagePlugin
 
-    from uso_lib.viz.layout import Chart
-
     info = PngImagePlugin.PngInfo()
     try:
         if dpi:
             fig.set_dpi(dpi)
         crop = 0
-        if isinstance(fig, Chart):
+        hide_source = getattr(fig, "hide_source", None)  # a house chart (viz.layout.Chart)
+        if hide_source is not None:
             source = source or fig.source
             if caption_below:
-                crop = fig.hide_source()
+                crop = hide_source()
         if source:
             info.add_itxt("Source", source)
         if not isinstance(fig.canvas, FigureCanvasAgg):

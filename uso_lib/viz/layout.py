@@ -56,6 +56,12 @@ class Chart(Figure):
                 text.set_visible(False)
         return int(self.source_band * self.dpi)
 
+    def recycle(self) -> bool:
+        """Called by :func:`viz.export.close`: keep this closed chart's skeleton for the next
+        chart (:func:`release`). A method, so that export needs no import of this module
+        (which imports export to show itself as PNG)."""
+        return release(self)
+
     def draw(self, renderer) -> None:
         old = mpl.rcParams["text.hinting"]
         mpl.rcParams["text.hinting"] = "no_hinting"
