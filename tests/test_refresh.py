@@ -234,3 +234,21 @@ def test_timeout_flag_must_be_a_positive_number(capsys):
         main(["data", "refresh", "--timeout", "-5"])
     assert exc.value.code == 2
     assert "'-5' is not a positive number of seconds" in capsys.readouterr().err
+
+
+def test_exit_status_tells_a_partial_refresh_from_a_whole_one(server, cat, monkeypatch, capsys):
+    """0: everything stored; 4: some indicators failed, the others were stored; 3: nothing.
+    A script that refreshes before rendering must not take a half refresh for a whole one."""
+    monkeypatch.setattr(catalog, "catalog", lambda: cat)
+    # Sotkanet refuses the data query and nothing is cached yet: that indicator fails
+    server.route("GET", "/rest/1.1/json", httpfake.Reply(403, body="Forbidden"))
+    rc = main(["data", "refresh", "--json"])
+    doc = json.loads(capsys.readouterr().out)
+    by = {r["indicator"]: r["origin"] for r in doc["results"]}
+    assert by == {"vaesto": "live", "vaesto_sotkanet": "failed"}
+    assert rc == 4
+    assert Store("local").get("vaesto", "091", 2025).value == 694392.0  # the part that came
+    # PxWeb refuses too: nothing refreshed
+    server.route("POST", TABLE, httpfake.Reply(403, body="Forbidden"))
+    assert main(["data", "refresh", "--fresh", "--json"]) == 3
+    capsys.readouterr()

@@ -11,10 +11,14 @@ from __future__ import annotations
 import argparse
 import re
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from uso_lib.cli import data as data_cli
 from uso_lib.cli._output import print_json, print_table
 from uso_lib.provenance import year_span
+
+if TYPE_CHECKING:
+    from uso_lib.refresh import RefreshReport
 
 ORDER = 15  # before data.py (20); see the module docstring
 
@@ -112,7 +116,7 @@ def cmd_refresh(args: argparse.Namespace) -> int:
             "skipped": [{"indicator": i, "reason": w} for i, w in report.skipped],
             "written": [str(p) for p in report.written], "warnings": report.warnings,
             "calls": report.calls, "timed_out": report.timed_out})
-        return 3 if report.all_failed else 0
+        return _status(report)
     print_table([(r.indicator, r.source, (year_span(r.years) or "-"), r.rows, r.origin, r.calls)
                  for r in report.results],
                 ["indicator", "source", "years", "rows", "result", "calls"])
@@ -155,7 +159,7 @@ def cmd_refresh(args: argparse.Namespace) -> int:
               f"into {report.written[0].parent if report.written else '-'}"
               + (f"; {len(report.failed)} failed (their previous figures are kept)."
                  if report.failed else "."))
-    return 3 if report.all_failed else 0
+    return _status(report)
 
 
 def cmd_import(args: argparse.Namespace) -> int:
@@ -197,3 +201,12 @@ def cmd_template(args: argparse.Namespace) -> int:
 
 if _add_commands not in data_cli._EXTENSIONS:
     data_cli._EXTENSIONS.append(_add_commands)
+
+
+def _status(report: RefreshReport) -> int:
+    """3: nothing was refreshed; 4: some indicators failed (refused figures or answers, or no
+    answer and nothing cached), the others were stored; 0: every indicator was stored, live or
+    from the cache. A script that refreshes before rendering can tell the three apart."""
+    if report.all_failed:
+        return 3
+    return 4 if report.failed else 0
