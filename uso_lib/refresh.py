@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from uso_lib import catalog as catalog_mod
-from uso_lib import config
+from uso_lib import config, derive
 from uso_lib.catalog import Catalog, Indicator
 from uso_lib.plausible import ImplausibleData
 from uso_lib.sources import SOURCES, HttpCache, HttpClient, get, is_refreshable
@@ -161,6 +161,12 @@ def refresh(ids: list[str] | None = None, *, cat: Catalog | None = None,
         for w in client.warnings:
             if w not in report.warnings:
                 report.warnings.append(w)
+    refreshed = [r.indicator for r in report.results if r.origin != "failed"]
+    if refreshed:  # rates and shares follow the counts they are computed from
+        try:
+            report.written += derive.after_refresh(store, refreshed)
+        except ImplausibleData as exc:
+            report.warnings.append(f"The derived rates were not recomputed: {exc.message}")
     if limit.expired:
         report.timed_out = limit.describe()
         report.warnings.append(
