@@ -137,15 +137,14 @@ def headline_table(network: Network, st: Store,
                  source_html(pd.concat(shown))])
 
 
-def headline_ranking(network: Network, st: Store, indicator: str = "vaesto_muutos_pct"
-                     ) -> HTML:
-    """One headline indicator as the brochure's ranking chart over the members."""
-    ind = catalog_mod.catalog().get(indicator)
+def _member_ranking(network: Network, st: Store, ind) -> tuple[str, object, int] | str:
+    """The members ranked on ``ind`` as the brochure's chart (its figure HTML with the source
+    line, the ranking and its year), or the note saying why there is none."""
     codes = network.codes()
     try:
         rank = compare.ranking(ind, codes[0], codes[1:], store=st)
     except NoData as exc:
-        return page([note(f"{ind.label}: {exc.message}", "nodata")])
+        return note(f"{ind.label}: {exc.message}", "nodata")
     year = rank.attrs["year"]
     rows = st.cross_section(ind.id, year)
     rows = rows[rows["kunta"].isin(codes)]
@@ -154,7 +153,14 @@ def headline_ranking(network: Network, st: Store, indicator: str = "vaesto_muuto
                            decimals=ind.decimals, polarity=ind.polarity,
                            title=f"{ind.label}, {network.name} {year}",
                            source=chart_source(rows))
-    return page([figure_html(fig, alt=f"{ind.label}: jäsenkunnat {year}", rows=rows)])
+    return figure_html(fig, alt=f"{ind.label}: jäsenkunnat {year}", rows=rows), rank, year
+
+
+def headline_ranking(network: Network, st: Store, indicator: str = "vaesto_muutos_pct"
+                     ) -> HTML:
+    """One headline indicator as the brochure's ranking chart over the members."""
+    got = _member_ranking(network, st, catalog_mod.catalog().get(indicator))
+    return page([got if isinstance(got, str) else got[0]])
 
 
 RANKINGS = ("vaesto_muutos_pct", "yli64_osuus", "tyottomyysaste", "tyollisyysaste",
@@ -166,27 +172,18 @@ def headline_rankings(network: Network, st: Store, indicators: tuple[str, ...] =
     """The members ranked on each headline indicator, with the members' mean: one block per
     indicator (heading, chart, a sentence, its source line), the workshop's slides."""
     cat = catalog_mod.catalog()
-    codes = network.codes()
     blocks = [style()]
     for iid in indicators:
         if iid not in cat.ids():
             continue
         ind = cat.get(iid)
-        try:
-            rank = compare.ranking(ind, codes[0], codes[1:], store=st)
-        except NoData as exc:
-            blocks.append(note(f"{ind.label}: {exc.message}", "nodata"))
+        got = _member_ranking(network, st, ind)
+        if isinstance(got, str):
+            blocks.append(got)
             continue
-        year = rank.attrs["year"]
-        rows = st.cross_section(ind.id, year)
-        rows = rows[rows["kunta"].isin(codes)]
-        rank["highlight"] = False
-        fig = viz.ranking_bars(rank, mean=True, mean_label="Jäsenet ka.", unit=chart_unit(ind),
-                               decimals=ind.decimals, polarity=ind.polarity,
-                               title=f"{ind.label}, {network.name} {year}",
-                               source=chart_source(rows))
+        fig_html, rank, year = got
         blocks.append(f'<section class="uso-indicator"><h3>{esc(ind.label)}</h3>'
-                      + figure_html(fig, alt=f"{ind.label}: jäsenkunnat {year}", rows=rows)
+                      + fig_html
                       + paragraph(ranking_sentence(rank, ind, year), cls="uso-sentence")
                       + "</section>")
     return page(blocks)
