@@ -337,6 +337,17 @@ def _marker_handles(highlight: str | None, outline: list[str], gdf) -> list:
     return out
 
 
+def _legend(ax, cls: Classification, *, missing: bool, highlight: str | None,
+            outline: list[str], gdf, title: str, size: float, **placement) -> None:
+    """The map's key: the classes (highest on top), "ei tietoa" where a figure is missing,
+    then the outlined municipality and its comparison municipalities."""
+    handles = _class_handles(cls) + ([_no_data_handle()] if missing else [])
+    handles += _marker_handles(highlight, outline, gdf)
+    ax.legend(handles=handles, fontsize=size, title=title, title_fontsize=size + 0.5,
+              frameon=False, alignment="left", handlelength=1.4, handleheight=1.0,
+              **placement)
+
+
 def _fill(ax, codes: list[str], cls: Classification, **kw) -> None:
     """The data polygons: one collection, class numbers mapped through the class colormap."""
     if not codes:
@@ -404,12 +415,9 @@ def choropleth(values: pd.Series | pd.DataFrame, *, highlight: object = None,
     ax.set_xlim(xmin - pad, xmax + pad)
     ax.set_ylim(ymin - pad, ymax + pad)
 
-    handles = _class_handles(cls) + ([_no_data_handle()] if missing else [])
-    handles += _marker_handles(hi, peers, gdf)
     # the Gulf of Bothnia, left of the map's middle, is empty in every Finland map
-    ax.legend(handles=handles, loc="center left", bbox_to_anchor=(0.0, 0.50), fontsize=6.5,
-              title=legend_title, title_fontsize=7, frameon=False, alignment="left",
-              handlelength=1.4, handleheight=1.0, borderaxespad=0.2)
+    _legend(ax, cls, missing=missing, highlight=hi, outline=peers, gdf=gdf, title=legend_title,
+            size=6.5, loc="center left", bbox_to_anchor=(0.0, 0.50), borderaxespad=0.2)
     if credit:
         _credit(ax, source or auto_source)
     return fig
@@ -517,11 +525,9 @@ def regional(code: object, values: pd.Series | pd.DataFrame | None = None, *,
     ax.set_xlim(xmin, xmax)
     ax.set_ylim(ymin, ymax)
     if cls is not None:
-        handles = _class_handles(cls) + ([_no_data_handle()] if missing else [])
-        handles += _marker_handles(hi, [c for c in peer_codes if c in in_view], gdf)
-        ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=7,
-                  title=legend_title, title_fontsize=7.5, frameon=False, alignment="left",
-                  handlelength=1.4, handleheight=1.0, borderaxespad=0.0)
+        _legend(ax, cls, missing=missing, highlight=hi,
+                outline=[c for c in peer_codes if c in in_view], gdf=gdf, title=legend_title,
+                size=7, loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0.0)
     if credit:
         _credit(ax, source or auto_source)
     return fig
