@@ -11,7 +11,7 @@ import re
 import numpy as np
 import pandas as pd
 import pytest
-from matplotlib.collections import PatchCollection
+from matplotlib.collections import PathCollection
 from matplotlib.colors import to_hex
 from matplotlib.figure import Figure
 
@@ -67,7 +67,7 @@ def test_choropleth_of_population_draws_one_fill_collection(vaesto_2021):
                           title="Väkiluku 31.12.2021", unit="henkeä")
     assert isinstance(fig, Figure)
     ax = fig.axes[0]
-    fills = [c for c in ax.collections if isinstance(c, PatchCollection)
+    fills = [c for c in ax.collections if isinstance(c, PathCollection)
              and c.get_array() is not None]
     assert len(fills) == 1 and fills[0].get_gid() == "fill"
     assert len(fills[0].get_paths()) == 309  # every municipality has a 2021 figure
