@@ -254,6 +254,38 @@ def test_without_credit_the_maps_leave_source_and_boundaries_to_the_page(vaesto_
     assert "Juva" in _texts(figs[0].axes[0])  # the names are still there
 
 
+def test_reused_base_draws_the_same_pixels_as_a_fresh_map(vaesto_2021):
+    """The report's theme maps keep each region's coloured base (viz.layers) and draw only the
+    municipality's outlines, names and legend on it: the PNG must be the one a map drawn from
+    scratch gives, for the first municipality (base drawn) and for its neighbours (reused)."""
+    from uso_lib.viz import export, layers
+
+    layers.clear()
+    kw = {"level": "maakunta", "classes": [2000, 5000, 20000], "unit": "henkeä",
+          "title": "Väkiluku 2021", "credit": False}
+    seen = set()
+    for code, peers in (("178", PEERS), ("491", ["178", "171"]), ("178", []), ("851", PEERS)):
+        fresh = export.to_png_bytes(maps.regional(code, vaesto_2021, peers=peers, **kw), dpi=100)
+        fig = maps.regional(code, vaesto_2021, peers=peers, reuse=True, **kw)
+        assert isinstance(fig, layers.LayeredFigure) and fig.overlay
+        seen.add(id(fig))
+        reused = export.to_png_bytes(fig, dpi=100)
+        assert reused == fresh, code
+        assert not fig.overlay and not fig.in_use  # closed: the overlay removed, base kept
+    assert len(seen) == 2  # Juva, Mikkeli and Juva again share Etelä-Savo's base; Tornio not
+
+    # a base still in use (not yet turned into a PNG) is not drawn over: a figure of its own
+    first = maps.regional("178", vaesto_2021, peers=PEERS, reuse=True, **kw)
+    second = maps.regional("491", vaesto_2021, reuse=True, **kw)
+    assert second is not first and not isinstance(second, layers.LayeredFigure)
+    assert "Juva" in _texts(first.axes[0]) and "Mikkeli" in _texts(second.axes[0])
+    export.close(first)
+    # other values make another base (the key holds the classes of every municipality)
+    other = vaesto_2021.assign(value=vaesto_2021["value"] * 3)
+    assert maps.regional("491", other, reuse=True, **kw) is not first
+    layers.clear()
+
+
 def test_maps_draw_into_a_given_axes(vaesto_2021):
     fig = Figure(figsize=(8, 7))
     a1, a2 = fig.subplots(1, 2)

@@ -83,10 +83,11 @@ def theme_map_html(r: Report, theme_id: str) -> str:
             rows, derived = _per_resident(r, rows)
             unit, decimals, label = "t/as.", 1, f"{ind.label} asukasta kohden"
         try:
+            # reuse: the region's coloured base is drawn once per run (viz.layers)
             fig = maps.regional(r.kunta.code, rows, peers=r.peer_codes, level="maakunta",
                                 classes=breaks(rows["value"]), unit=unit, decimals=decimals,
                                 legend_title=f"{unit or ''}, {year}".lstrip(", "),
-                                title=f"{label} {year}", credit=False)
+                                title=f"{label} {year}", credit=False, reuse=True)
         except UsoError as exc:
             return note(f"Karttaa ei voitu piirtää: {exc.message}", "warning")
         name = esc(r.kunta.name_fi)

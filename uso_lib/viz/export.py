@@ -55,7 +55,11 @@ def _draw(fig: Figure):
 
     width, height = fig.canvas.get_width_height(physical=True)
     renderer = _renderer(width, height, fig.dpi)
-    fig.draw(renderer)
+    draw_layers = getattr(fig, "draw_layers", None)  # a base drawn once (viz.layers)
+    if draw_layers is not None:
+        draw_layers(renderer)
+    else:
+        fig.draw(renderer)
     full = Image.frombuffer("RGBA", (renderer.width, renderer.height), renderer.buffer_rgba(),
                             "raw", "RGBA", 0, 1)
     return full.crop((0, renderer.height - height, width, renderer.height))

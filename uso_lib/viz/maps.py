@@ -41,6 +41,7 @@ from uso_lib.atomic import atomic_write
 from uso_lib.errors import DataError, ParamsError, UnknownMunicipality
 from uso_lib.provenance import source_line, sources_with_years
 from uso_lib.regions import COUNTRY, registry
+from uso_lib.viz import layers
 from uso_lib.viz.classes import PALETTE, Classification, classify
 
 NO_DATA = "ei tietoa"
@@ -177,10 +178,10 @@ def _border_collection(level: str, *, within: object = None, **kw) -> LineCollec
 
 # -- figure furniture -----------------------------------------------------------------------
 def _axes(ax, figsize: tuple[float, float], title: str | None, *, right: float = 0.98,
-          credit: bool = True):
+          credit: bool = True, figure_class: type[Figure] = Figure):
     """A map's figure and axes; the bottom band holds the credit lines (when drawn)."""
     if ax is None:
-        fig = Figure(figsize=figsize)
+        fig = figure_class(figsize=figsize)
         ax = fig.add_subplot()
         fig.subplots_adjust(left=0.02, right=right, bottom=0.05 if credit else 0.01,
                             top=0.93 if title else 0.99)
@@ -193,40 +194,42 @@ def _axes(ax, figsize: tuple[float, float], title: str | None, *, right: float =
     return fig, ax
 
 
-def _credit(ax, source: str | None) -> None:
+def _credit(ax, source: str | None):
     text = "\n".join(t for t in (source, geo.ATTRIBUTION) if t)
-    ax.annotate(text, xy=(0, 0), xycoords="axes fraction", xytext=(0, -2),
+    return ax.annotate(text, xy=(0, 0), xycoords="axes fraction", xytext=(0, -2),
                 textcoords="offset points", ha="left", va="top", fontsize=5.5,
                 color=CREDIT_COLOR, annotation_clip=False)
 
 
 def _outline(ax, codes: list[str], *, color: str, lw: float, gid: str, zorder: float,
-             halo: bool = True) -> None:
+             halo: bool = True):
     if not codes:
-        return
+        return None
     effects = [patheffects.withStroke(linewidth=lw + 1.0, foreground="white")] if halo else []
     coll = _collection(codes, facecolor="none", edgecolor=color, linewidth=lw, zorder=zorder,
                        path_effects=effects)
     coll.set_gid(gid)
-    ax.add_collection(coll, autolim=False)
+    return ax.add_collection(coll, autolim=False)
 
 
 def _labels(ax, gdf, codes: list[str], *, bold: str | None, size: float = 6.5,
             offset: tuple[float, float] = (0, 0), ha: str = "center",
-            va: str = "center", beside: bool = False) -> None:
+            va: str = "center", beside: bool = False) -> list:
     """Names at the label points; on the national map they sit just above the point
     (``offset`` in points), so that a small municipality is not hidden under its own name."""
     if not codes:
-        return
+        return []
     pts = geo.label_points(gdf.loc[codes])
+    out = []
     for code, pt in zip(codes, pts, strict=True):
         # beside: start at the polygon's right edge (a cover map must show the fill)
         x = gdf.geometry.loc[code].bounds[2] if beside else pt.x
-        ax.annotate(gdf.at[code, "name_fi"], xy=(x, pt.y), xytext=offset,
+        out.append(ax.annotate(gdf.at[code, "name_fi"], xy=(x, pt.y), xytext=offset,
                     textcoords="offset points", ha=ha, va=va, fontsize=size,
                     color="black" if code == bold else TEXT_COLOR,
                     fontweight="bold" if code == bold else "normal", path_effects=_HALO,
-                    annotation_clip=True, zorder=6)
+                    annotation_clip=True, zorder=6))
+    return out
 
 
 def _class_handles(cls: Classification) -> list:
@@ -252,12 +255,12 @@ def _marker_handles(highlight: str | None, outline: list[str], gdf) -> list:
 
 
 def _legend(ax, cls: Classification, *, missing: bool, highlight: str | None,
-            outline: list[str], gdf, title: str, size: float, **placement) -> None:
+            outline: list[str], gdf, title: str, size: float, **placement):
     """The map's key: the classes (highest on top), "ei tietoa" where a figure is missing,
     then the outlined municipality and its comparison municipalities."""
     handles = _class_handles(cls) + ([_no_data_handle()] if missing else [])
     handles += _marker_handles(highlight, outline, gdf)
-    ax.legend(handles=handles, fontsize=size, title=title, title_fontsize=size + 0.5,
+    return ax.legend(handles=handles, fontsize=size, title=title, title_fontsize=size + 0.5,
               frameon=False, alignment="left", handlelength=1.4, handleheight=1.0,
               **placement)
 
@@ -356,26 +359,79 @@ def regional(code: object, values: pd.Series | pd.DataFrame | None = None, *,
              classes: str | int | Sequence[float] = "quintile",
              legend_title: str | None = None, source: str | None = None,
              cmap: str = PALETTE, figsize: tuple[float, float] | None = None,
-             credit: bool = True, ax=None) -> Figure:
+             credit: bool = True, ax=None, reuse: bool = False) -> Figure:
     """A close-up of the municipality's region (``level``: maakunta, seutukunta or
     hyvinvointialue) with its neighbours in view and the region's municipalities named.
 
     With ``values`` the municipalities are coloured by the same national classes as
     :func:`choropleth` (so the colours mean the same on both maps); municipalities outside the
     region are faded. ``label``: ``"region"`` (the region's municipalities and the peers),
-    a list of codes, or None (only the municipality). ``credit`` as in :func:`choropleth`."""
-    hi, peer_codes, gdf, rcode = _region_context(code, peers, level)
-    region_geom = geo.regions(level).geometry.loc[rcode]
-    members = gdf.index[gdf[f"{level}_code"] == rcode].tolist()
+    a list of codes, or None (only the municipality). ``credit`` as in :func:`choropleth`.
 
+    ``reuse`` (with ``values``, without ``ax``): the coloured base (polygons, borders, title)
+    is kept per thread and drawn once (:mod:`uso_lib.viz.layers`); the next map of the same
+    region, values and title draws only its outlines, names and legend on it. Such a figure is
+    shared: turn it into a PNG (:func:`uso_lib.viz.export.to_png_bytes`, which closes it)
+    before asking for the next one, as a report does."""
+    hi, peer_codes, gdf, rcode = _region_context(code, peers, level)
     cls = auto_source = None
     if values is not None:
         vals, auto_source = map_values(values)
         cls = classify(vals, classes, unit=unit, decimals=decimals, cmap=cmap)
     if figsize is None:
         figsize = (6.4, 5.2) if cls is not None else (5.2, 5.2)
+
+    def build(figure_class: type[Figure] = Figure):
+        return _regional_base(hi, rcode, level, gdf, cls, figsize=figsize, title=title,
+                              credit=credit, ax=ax, figure_class=figure_class)
+
+    def build_layered() -> layers.LayeredFigure:
+        fig, _, fig.context = build(layers.LayeredFigure)
+        return fig
+
+    fig = None
+    if reuse and ax is None and cls is not None:
+        key = (level, rcode, figsize, title, credit, tuple(cls.colors),
+               tuple(cls.index.items()))
+        fig = layers.reuse(key, build_layered)
+    if fig is None:
+        fig, ax, ctx = build()
+    else:
+        ax, ctx = fig.axes[0], fig.context
+
+    in_view, inside = ctx["in_view"], ctx["inside"]
+    peers_in_view = [c for c in peer_codes if c in in_view]
+    overlay = [_outline(ax, peers_in_view, color=PEER_COLOR, lw=0.9, gid="peers", zorder=3),
+               _outline(ax, [hi], color=HIGHLIGHT_COLOR, lw=1.8, gid="highlight", zorder=4)]
+    if label == "region":
+        names = ctx["members"] + [c for c in peers_in_view if c not in inside]
+    elif label is None:
+        names = [hi]
+    else:
+        names = _codes(label)
+    overlay += _labels(ax, gdf, names, bold=hi, size=7)
+    if cls is not None:
+        overlay.append(_legend(ax, cls, missing=ctx["missing"], highlight=hi,
+                               outline=peers_in_view, gdf=gdf, title=legend_title, size=7,
+                               loc="upper left", bbox_to_anchor=(1.01, 1.0),
+                               borderaxespad=0.0))
+    if credit:
+        overlay.append(_credit(ax, source or auto_source))
+    if isinstance(fig, layers.LayeredFigure):
+        fig.add_overlay(overlay)
+    return fig
+
+
+def _regional_base(hi: str, rcode: str, level: str, gdf, cls: Classification | None, *,
+                   figsize: tuple[float, float], title: str | None, credit: bool, ax,
+                   figure_class: type[Figure]) -> tuple[Figure, object, dict]:
+    """The part of a regional map that does not depend on which municipality of the region
+    it is drawn for (with values): the view, the coloured polygons, the borders, the title.
+    Returns the figure, its axes and what the overlay needs to know of the view."""
+    region_geom = geo.regions(level).geometry.loc[rcode]
+    members = gdf.index[gdf[f"{level}_code"] == rcode].tolist()
     right = 0.74 if cls is not None else 0.98
-    fig, ax = _axes(ax, figsize, title, right=right, credit=credit)
+    fig, ax = _axes(ax, figsize, title, right=right, credit=credit, figure_class=figure_class)
 
     # the view: the region plus a margin, widened to the axes' shape so neighbours fill it
     xmin, ymin, xmax, ymax = region_geom.bounds
@@ -424,27 +480,10 @@ def regional(code: object, values: pd.Series | pd.DataFrame | None = None, *,
                          zorder=2.5)
     own.set_gid("region")
     ax.add_collection(own, autolim=False)
-    _outline(ax, [c for c in peer_codes if c in in_view], color=PEER_COLOR, lw=0.9,
-             gid="peers", zorder=3)
-    _outline(ax, [hi], color=HIGHLIGHT_COLOR, lw=1.8, gid="highlight", zorder=4)
-
-    if label == "region":
-        names = members + [c for c in peer_codes if c in in_view and c not in inside]
-    elif label is None:
-        names = [hi]
-    else:
-        names = _codes(label)
-    _labels(ax, gdf, names, bold=hi, size=7)
-
     ax.set_xlim(xmin, xmax)
     ax.set_ylim(ymin, ymax)
-    if cls is not None:
-        _legend(ax, cls, missing=missing, highlight=hi,
-                outline=[c for c in peer_codes if c in in_view], gdf=gdf, title=legend_title,
-                size=7, loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0.0)
-    if credit:
-        _credit(ax, source or auto_source)
-    return fig
+    return fig, ax, {"members": members, "in_view": in_view, "inside": inside,
+                     "missing": missing}
 
 
 def _ring_segments(geom) -> list[np.ndarray]:
