@@ -11,6 +11,8 @@ The pixels are those of a full draw as long as a full draw would also draw every
 after every base artist it touches: the overlay's zorders are above the base's (a base text
 outside the axes, such as the title, may share a zorder, as it never meets the overlay).
 ``tests/test_maps.py`` compares the PNG of a reused base with a map drawn from scratch.
+A base keeps the style (rcParams) it was built and drawn with; the report factory puts the
+same style back before every report, and :func:`clear` forgets the bases after a change.
 """
 
 from __future__ import annotations
