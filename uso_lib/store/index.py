@@ -37,7 +37,9 @@ class StoreIndex:
 
     def __init__(self, frame: pd.DataFrame) -> None:
         self.frame = frame
-        self._rows = {str(k): g for k, g in frame.groupby("indicator", sort=False)}
+        rows = _plain_strings(frame)
+        self._empty = rows.iloc[0:0]
+        self._rows = {str(k): g for k, g in rows.groupby("indicator", sort=False)}
         self._tables: dict[tuple[str, str], Table | None] = {}
         self._row_indices: dict[str, RowIndex | None] = {}
 
@@ -50,7 +52,7 @@ class StoreIndex:
 
     def rows(self, indicator: str) -> pd.DataFrame:
         got = self._rows.get(indicator)
-        return got if got is not None else self.frame.iloc[0:0]
+        return got if got is not None else self._empty
 
     def table(self, indicator: str, category: str = "") -> Table | None:
         key = (indicator, category)
@@ -77,6 +79,23 @@ class StoreIndex:
         """The years in which ``kunta`` has a value of some breakdown of ``indicator``."""
         got = self.row_index(indicator)
         return [] if got is None else got.category_years(kunta)
+
+
+def _plain_strings(frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` with its text columns as numpy object arrays (the dtype local store files get
+    from :func:`uso_lib.store.normalize`). The snapshot's parquet gives pyarrow-backed strings,
+    and a report picks rows of the indicator frames over a thousand times: each pick would
+    gather every text column through pyarrow. Each column's distinct strings are shared, so
+    the copy costs a pointer per cell, not a string."""
+    out = {}
+    for col in frame.columns:
+        s = frame[col]
+        if pd.api.types.is_string_dtype(s.dtype) and s.dtype != object:
+            codes, uniques = pd.factorize(s, use_na_sentinel=False)
+            s = pd.Series(np.asarray(uniques, dtype=object)[codes], index=frame.index,
+                          name=col, dtype=object)
+        out[col] = s
+    return pd.DataFrame(out, index=frame.index)
 
 
 def per_store(fn: Callable[[Store], T]) -> Callable[[Store], T]:
