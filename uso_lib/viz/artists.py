@@ -4,6 +4,7 @@ artists (Text, Line2D, LineCollection, Rectangle) and laid out when the chart is
 from __future__ import annotations
 
 import math
+import weakref
 from collections.abc import Iterable, Sequence
 
 import matplotlib as mpl
@@ -264,10 +265,10 @@ class LightAxis(Artist):
                           transform=along, linestyle="none", color=self.mark_colour,
                           marker=TICKLEFT if y else TICKDOWN, markersize=self.mark_size,
                           markeredgewidth=self.mark_width, gid="uso-tickmarks"))
+        at = offset_copy(along, fig, *shift, units="points")  # one for all the labels
         labels = [Text(0 if y else v, v if y else 0, text, fontproperties=self.font,
                        color=TEXT, ha="right" if y else "center",
-                       va="center_baseline" if y else "top", gid="uso-tick",
-                       transform=offset_copy(along, fig, *shift, units="points"))
+                       va="center_baseline" if y else "top", gid="uso-tick", transform=at)
                   for v, text in ticks if text]
         art += labels
         for a in art:
@@ -384,13 +385,30 @@ def label(ax: Axes, text: str, xy: tuple[float, float], *, offset: tuple[float, 
     a report draws some five hundred value and row labels. ``coords``: ``"data"``,
     ``"axes fraction"`` or a pair of them (x, y), as ``xycoords``. The text is drawn even
     when ``xy`` is outside the view (``annotation_clip=False``)."""
-    transforms = {"data": ax.transData, "axes fraction": ax.transAxes,
-                  ("axes fraction", "data"): ax.get_yaxis_transform(),
-                  ("data", "axes fraction"): ax.get_xaxis_transform()}
-    transform = transforms[coords if isinstance(coords, str) else tuple(coords)]
-    if any(offset):
-        transform = offset_copy(transform, ax.figure, *offset, units="points")
-    return ax.text(xy[0], xy[1], text, transform=transform, **kwargs)
+    return ax.text(xy[0], xy[1], text, transform=_placement(ax, coords, offset), **kwargs)
+
+
+# the transforms of an axes' labels, by (coords, offset): the labels of a chart share a
+# handful of them instead of each making its own (a transform is built, and its matrix
+# computed at every draw, per object); kept with the axes, which a recycled skeleton reuses
+_placements: weakref.WeakKeyDictionary[Axes, dict] = weakref.WeakKeyDictionary()
+
+
+def _placement(ax: Axes, coords: str | tuple[str, str], offset: tuple[float, float]):
+    key = (coords if isinstance(coords, str) else tuple(coords), tuple(offset))
+    known = _placements.get(ax)
+    if known is None:
+        known = _placements[ax] = {}
+    transform = known.get(key)
+    if transform is None:
+        transforms = {"data": ax.transData, "axes fraction": ax.transAxes,
+                      ("axes fraction", "data"): ax.get_yaxis_transform(),
+                      ("data", "axes fraction"): ax.get_xaxis_transform()}
+        transform = transforms[key[0]]
+        if any(offset):
+            transform = offset_copy(transform, ax.figure, *offset, units="points")
+        known[key] = transform
+    return transform
 
 
 def value_label(value: float, unit: str | None, decimals: int) -> str:
