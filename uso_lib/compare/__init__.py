@@ -206,8 +206,7 @@ def default_period(tab: Table, kunta: str, end: int, span: int = DEFAULT_SPAN) -
                                                                                       int] | None:
     """(start, end): the earliest year within ``span`` years before ``end`` where the
     municipality has a value; None when there is only one year."""
-    col = tab.values[kunta] if kunta in tab.values.columns else pd.Series(dtype=float)
-    have = [int(y) for y in col.dropna().index if end - span <= int(y) < end]
+    have = [y for y in tab.kunta_years(kunta) if end - span <= y < end]
     return (have[0], end) if have else None
 
 
@@ -390,21 +389,20 @@ def series_frame(indicator: IndicatorLike, kunta: object, groups: Sequence[Group
     vals = tab.values
     if years is not None:
         vals = vals.reindex([int(y) for y in years])
-    out = pd.DataFrame(index=vals.index)
     own = vals[m.code] if m.code in vals.columns else pd.Series(np.nan, index=vals.index)
-    if base_year is not None:
+    if base_year is None:  # plain means: the columns built apart, the frame once
+        columns = {m.name_fi: own}
+        for g in groups:
+            columns[g.key] = vals[[c for c in g.members if c in vals.columns]].mean(axis=1)
+        out = pd.DataFrame(columns, index=vals.index)
+    else:
         if base_year not in vals.index:
             raise NoData(f"No {ind.id!r} figures for the base year {base_year}.")
+        out = pd.DataFrame(index=vals.index)
         b = own.get(base_year, np.nan)
         out[m.name_fi] = own / b * 100.0 if b and not math.isnan(b) else np.nan
-    else:
-        out[m.name_fi] = own
-    for g in groups:
-        cols = [c for c in g.members if c in vals.columns]
-        sub = vals[cols]
-        if base_year is None:
-            out[g.key] = sub.mean(axis=1)
-        else:
+        for g in groups:
+            sub = vals[[c for c in g.members if c in vals.columns]]
             base = sub.loc[base_year]
             idx = {}
             for y, row in sub.iterrows():

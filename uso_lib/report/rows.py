@@ -41,9 +41,9 @@ def has_categories(r: Report, ind: Indicator) -> bool:
 
 def own_years(r: Report, ind: Indicator, until: int | None = None) -> list[int]:
     tab = r.store.table(ind.id)
-    if tab is None or r.kunta.code not in tab.values.columns:
+    if tab is None:
         return []
-    ys = [int(y) for y in tab.values[r.kunta.code].dropna().index]
+    ys = tab.kunta_years(r.kunta.code)
     return [y for y in ys if until is None or y <= until][-CHART_YEARS:]
 
 

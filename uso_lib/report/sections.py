@@ -381,7 +381,7 @@ def group_series_chart(r: Report, title: str, members: list[Indicator]) -> Chart
         if not years:
             continue
         rows = select(r, ind.id, [r.kunta.code], years)
-        series[ind.label] = rows.set_index("year")["value"].sort_index()
+        series[ind.label] = _by_year(rows)
         parts.append(rows)
     if not series:
         raise NoData(f"{r.kunta.name_fi}: no values for {title}.")
@@ -398,6 +398,13 @@ def group_series_chart(r: Report, title: str, members: list[Indicator]) -> Chart
                        rows=rows), rows
 
 
+def _by_year(rows: pd.DataFrame) -> pd.Series:
+    """The rows' values by year (what ``rows.set_index("year")["value"].sort_index()`` gives,
+    without rebuilding the frame for one column)."""
+    return pd.Series(rows["value"].to_numpy(), name="value",
+                     index=pd.Index(rows["year"].to_numpy(), name="year")).sort_index()
+
+
 def projection_chart(r: Report, title: str, members: list[Indicator]) -> Chart:
     """Population history and the projections of every round in one chart."""
     hist = select(r, "vaesto", [r.kunta.code])
@@ -410,12 +417,12 @@ def projection_chart(r: Report, title: str, members: list[Indicator]) -> Chart:
         if rows.empty:
             continue
         label = re.sub(r"\s*\(.*\)$", "", ind.label)
-        forecasts[label] = rows.set_index("year")["value"].sort_index()
+        forecasts[label] = _by_year(rows)
         parts.append(rows)
     if not forecasts:
         raise NoData(f"{r.kunta.name_fi}: no population projection.")
     rows = pd.concat(parts)
-    fig = viz.projection(hist.set_index("year")["value"].sort_index(), forecasts,
+    fig = viz.projection(_by_year(hist), forecasts,
                          title=f"Väkiluku ja väestöennusteet, {r.kunta.name_fi}",
                          source=chart_source(rows))
     return figure_html(fig, alt=f"Väestöennuste, {r.kunta.name_fi}", rows=rows), rows

@@ -262,19 +262,25 @@ class Store:
                       category: str = "") -> pd.DataFrame:
         """One year (default: the latest with data) for every municipality."""
         df = self.rows(indicator)
-        df = df[df["category"] == category]
+        got = self.index.row_index(indicator)
+        if got is None:
+            return df
+        # masks over the index's arrays, not over the rows' text columns
+        ours = got.category == category
         if year is None:
-            years = df.loc[df["value"].notna(), "year"]
-            if years.empty:
+            years = got.year[ours & got.has_value]
+            if not years.size:
                 return df.iloc[0:0]
             year = int(years.max())
-        return df[df["year"] == year].sort_values("kunta").reset_index(drop=True)
+        pos = np.flatnonzero(ours & (got.year == year))
+        return df.iloc[pos].sort_values("kunta").reset_index(drop=True)
 
     def get(self, indicator: str, kunta: str, year: int | None = None,
             category: str = "") -> Observation:
         """One figure. Without ``year``, the latest year that has a value."""
+        got = self.index.row_index(indicator)
         df = self.rows(indicator)
-        df = df[(df["kunta"] == kunta) & (df["category"] == category)]
+        df = df.iloc[got.positions([kunta], category=category) if got is not None else []]
         if df.empty:
             raise NoData(f"No data for {indicator!r} in municipality {kunta} in the store.")
         if year is None:

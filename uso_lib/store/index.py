@@ -125,6 +125,7 @@ class Table:
     status: dict[tuple[str, int], str]  # (kunta, year) -> publisher symbol, where one
     rows: pd.DataFrame  # the long store rows, indexed by (kunta, year)
     _years: dict[int, YearValues] = field(default_factory=dict, repr=False)
+    _kunta_years: dict[str, list[int]] = field(default_factory=dict, repr=False)
 
     @classmethod
     def of(cls, indicator: str, category: str, rows: pd.DataFrame) -> Table:
@@ -162,9 +163,30 @@ class Table:
         return got
 
     def value(self, kunta: str, year: int) -> tuple[float, str]:
-        if year in self.values.index and kunta in self.values.columns:
-            return float(self.values.at[year, kunta]), self.status.get((kunta, year), "")
+        cells, rows, cols = self._cells
+        i, j = rows.get(year), cols.get(kunta)
+        if i is not None and j is not None:
+            return float(cells[i, j]), self.status.get((kunta, year), "")
         return math.nan, ""
+
+    def kunta_years(self, kunta: str) -> list[int]:
+        """The years in which ``kunta`` has a value, oldest first (cached: every comparison's
+        period and every chart's years start from them)."""
+        got = self._kunta_years.get(kunta)
+        if got is None:
+            cells, _, cols = self._cells
+            j = cols.get(kunta)
+            got = [] if j is None else [int(y) for y in self.values.index[~np.isnan(cells[:, j])]]
+            self._kunta_years[kunta] = got
+        return list(got)
+
+    @cached_property
+    def _cells(self) -> tuple[np.ndarray, dict[int, int], dict[str, int]]:
+        """:attr:`values` as an array with the positions of its years and municipalities: a
+        report reads single figures thousands of times, a pandas cell lookup is slow."""
+        return (self.values.to_numpy(dtype=float),
+                {int(y): i for i, y in enumerate(self.values.index)},
+                {str(c): j for j, c in enumerate(self.values.columns)})
 
     def meta(self, kunta: str, year: int) -> dict:
         """source/table/vintage/origin of one figure (or of the year's most common source)."""
