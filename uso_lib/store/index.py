@@ -82,11 +82,11 @@ class StoreIndex:
 
 
 def _plain_strings(frame: pd.DataFrame) -> pd.DataFrame:
-    """``frame`` with its text columns as numpy object arrays (the dtype local store files get
-    from :func:`uso_lib.store.normalize`). The snapshot's parquet gives pyarrow-backed strings,
-    and a report picks rows of the indicator frames over a thousand times: each pick would
-    gather every text column through pyarrow. Each column's distinct strings are shared, so
-    the copy costs a pointer per cell, not a string."""
+    """``frame`` with its text columns (and its column labels) as numpy object arrays (the
+    dtype local store files get from :func:`uso_lib.store.normalize`). The snapshot's parquet
+    gives pyarrow-backed strings, and a report picks rows of the indicator frames over a
+    thousand times: each pick would gather every text column through pyarrow. Each column's
+    distinct strings are shared, so the copy costs a pointer per cell, not a string."""
     out = {}
     for col in frame.columns:
         s = frame[col]
@@ -95,7 +95,9 @@ def _plain_strings(frame: pd.DataFrame) -> pd.DataFrame:
             s = pd.Series(np.asarray(uniques, dtype=object)[codes], index=frame.index,
                           name=col, dtype=object)
         out[col] = s
-    return pd.DataFrame(out, index=frame.index)
+    # the column labels as a plain object Index too: every column read looks its label up
+    return pd.DataFrame(out, index=frame.index).set_axis(
+        pd.Index(list(frame.columns), dtype=object), axis=1)
 
 
 def per_store(fn: Callable[[Store], T]) -> Callable[[Store], T]:
