@@ -137,3 +137,10 @@ def test_the_index_follows_the_figures(dirs):
     assert st.index.has_categories("vaesto") and not first.has_categories("vaesto")
     assert st.index.category_years("vaesto", "178") == [2022]
     assert st.table("vaesto", "miehet").value("178", 2022) == (2900.0, "")
+    assert first.distinct("origin") == ["snapshot"]  # what the report's data note names
+    assert sorted(st.index.distinct("origin")) == ["live", "snapshot"]
+    assert st.table("vaesto").kunta_years("178") == [2021, 2022]  # 2023 is suppressed
+    assert st.table("vaesto").kunta_years("999") == []
+    cross = st.cross_section("vaesto")  # the latest year with a value, the total only
+    assert cross["year"].tolist() == [2022] and cross["value"].tolist() == [5770.0]
+    assert st.cross_section("vaesto", 2022, "miehet")["value"].tolist() == [2900.0]

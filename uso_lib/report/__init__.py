@@ -116,8 +116,8 @@ def cover_maps(r: Report) -> str:
 
 def data_text(r: Report) -> str:
     """Which data the report uses and how recent it is."""
-    df = r.store.frame
-    dates = sorted(v for v in df["vintage"].unique() if v)
+    index = r.store.index
+    dates = sorted(v for v in index.distinct("vintage") if v)
     span = (f"{date_text(dates[0])}–{date_text(dates[-1])}" if len(dates) > 1 else
             date_text(dates[0]) if dates else "–")
     what = ("Aineisto: uso-työkalun mukana tuleva offline-aineisto"
@@ -125,7 +125,7 @@ def data_text(r: Report) -> str:
             "Aineisto: paikallinen tietovarasto (haetut ja tuodut tiedot) offline-aineiston "
             "päällä")
     extra = (" Mukana verkosta haettuja tai tuotuja tietoja."
-             if df["origin"].isin(["live", "cached", "file"]).any() else "")
+             if {"live", "cached", "file"} & set(index.distinct("origin")) else "")
     return f"{what}; tietojen päiväykset {span}.{extra}"
 
 

@@ -42,9 +42,18 @@ class StoreIndex:
         self._rows = {str(k): g for k, g in rows.groupby("indicator", sort=False)}
         self._tables: dict[tuple[str, str], Table | None] = {}
         self._row_indices: dict[str, RowIndex | None] = {}
+        self._distinct: dict[str, list] = {}
 
     def indicators(self) -> list[str]:
         return sorted(self._rows)
+
+    def distinct(self, column: str) -> list:
+        """The distinct values of one column of the whole store, in order of appearance
+        (cached: every report names the dates and origins of the data it draws on)."""
+        got = self._distinct.get(column)
+        if got is None:
+            got = self._distinct[column] = self.frame[column].unique().tolist()
+        return list(got)
 
     def has(self, indicator: str) -> bool:
         """Whether the store has rows of ``indicator`` (any category)."""
