@@ -283,6 +283,10 @@ def test_reused_base_draws_the_same_pixels_as_a_fresh_map(vaesto_2021):
     # other values make another base (the key holds the classes of every municipality)
     other = vaesto_2021.assign(value=vaesto_2021["value"] * 3)
     assert maps.regional("491", other, reuse=True, **kw) is not first
+    # a size given as a list (not hashable) still finds its base
+    listed = maps.regional("178", vaesto_2021, reuse=True, figsize=[6.4, 5.2], **kw)
+    assert isinstance(listed, layers.LayeredFigure)
+    export.close(listed)
     layers.clear()
 
 

@@ -391,7 +391,7 @@ def regional(code: object, values: pd.Series | pd.DataFrame | None = None, *,
 
     fig = None
     if reuse and ax is None and cls is not None:
-        key = (level, rcode, figsize, title, credit, tuple(cls.colors),
+        key = (level, rcode, tuple(figsize), title, credit, tuple(cls.colors),
                tuple(cls.index.items()))
         fig = layers.reuse(key, build_layered)
     if fig is None:
