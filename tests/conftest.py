@@ -7,6 +7,7 @@ it skips with a clear reason only when that folder is absent (CI always has it).
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -15,6 +16,8 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 RAW = Path(os.environ.get("USO_RAW_DIR", ROOT.parent / "shared" / "data" / "raw"))
+CHROMIUM = shutil.which("chromium") or ("/usr/bin/chromium"
+                                         if Path("/usr/bin/chromium").exists() else None)
 
 
 @pytest.fixture(scope="session")
@@ -22,6 +25,26 @@ def raw_dir() -> Path:
     if not RAW.is_dir():
         pytest.skip(f"the shared raw data folder {RAW} is absent (CI always has it)")
     return RAW
+
+
+@pytest.fixture(scope="module")
+def store():
+    """The embedded snapshot as a Store, one per test module (a module that tests another
+    store defines its own ``store``)."""
+    from uso_lib.store import Store
+
+    return Store("snapshot")
+
+
+def need_chromium(what: str) -> str:
+    """Debian's chromium for a test that prints or opens a report: CI must have it (.ci/run
+    installs it), elsewhere the test is skipped with the reason."""
+    if CHROMIUM is None:
+        if os.environ.get("CI"):
+            pytest.fail(f"CI must run {what}: Debian's chromium is not installed "
+                        "(.ci/run installs it with apt-get)")
+        pytest.skip("headless Chromium is not installed here (Debian: apt-get install chromium)")
+    return CHROMIUM
 
 
 @pytest.fixture(scope="session")

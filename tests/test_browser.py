@@ -5,15 +5,11 @@ reports/ as a CI artefact."""
 
 from __future__ import annotations
 
-import os
-import shutil
 from pathlib import Path
 
 import pytest
-from conftest import ROOT, run_uso
+from conftest import ROOT, need_chromium, run_uso
 
-CHROMIUM = shutil.which("chromium") or ("/usr/bin/chromium"
-                                         if Path("/usr/bin/chromium").exists() else None)
 FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
          "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 
@@ -22,12 +18,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 @pytest.fixture(scope="module")
 def chromium() -> str:
-    if CHROMIUM is None:
-        if os.environ.get("CI"):
-            pytest.fail("CI must run the browser test: Debian's chromium is not installed "
-                        "(.ci/run installs it with apt-get)")
-        pytest.skip("headless Chromium is not installed here (Debian: apt-get install chromium)")
-    return CHROMIUM
+    return need_chromium("the browser test")
 
 
 @pytest.fixture(scope="module")

@@ -11,14 +11,8 @@ import pytest
 
 from uso_lib import report
 from uso_lib.snapshot import vital
-from uso_lib.store import Store
 
 NBSP = "\u00a0"
-
-
-@pytest.fixture(scope="module")
-def store() -> Store:
-    return Store("snapshot")
 
 
 @pytest.fixture(scope="module")

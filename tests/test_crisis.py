@@ -9,12 +9,6 @@ import yaml
 
 from uso_lib import crisis
 from uso_lib.errors import DataError
-from uso_lib.store import Store
-
-
-@pytest.fixture(scope="module")
-def store() -> Store:
-    return Store("snapshot")
 
 
 def _by_id(a: crisis.Assessment) -> dict[str, crisis.CriterionResult]:

@@ -19,17 +19,11 @@ from test_cli_sources import BASE, LIMITS, TABLE_11RE, metadata_11re
 from uso_lib import catalog, report
 from uso_lib.cli import sources as sources_cli
 from uso_lib.report import freshness
-from uso_lib.store import Store
 
 THEMES = ("vaestokehitys", "elinvoima", "hyvinvointi", "talous", "ymparisto")
 # Juva's newest figure per theme in the snapshot (none of them a projection)
 THEME_NEWEST = {"vaestokehitys": 2025, "elinvoima": 2024, "hyvinvointi": 2024,
                 "talous": 2026, "ymparisto": 2019}
-
-
-@pytest.fixture(scope="module")
-def store() -> Store:
-    return Store("snapshot")
 
 
 def test_juva_latest_years_on_the_snapshot(store):

@@ -9,26 +9,13 @@ from __future__ import annotations
 
 import io
 import json
-import os
-import shutil
 import sys
 from pathlib import Path
 
 import pytest
-from conftest import run_uso
+from conftest import CHROMIUM, need_chromium, run_uso
 
 from uso_lib.errors import UsoError
-
-CHROMIUM = shutil.which("chromium") or ("/usr/bin/chromium"
-                                         if Path("/usr/bin/chromium").exists() else None)
-
-
-def _need_chromium() -> None:
-    if CHROMIUM is None:
-        if os.environ.get("CI"):
-            pytest.fail("CI must run the PDF tests: Debian's chromium is not installed "
-                        "(.ci/run installs it with apt-get)")
-        pytest.skip("headless Chromium is not installed here (Debian: apt-get install chromium)")
 
 
 @pytest.fixture(scope="module")
@@ -155,7 +142,7 @@ def test_manifest_lists_the_outputs_and_a_rerun_makes_only_what_is_missing(juva_
 @pytest.mark.slow
 @pytest.mark.browser
 def test_pdf_is_a_printed_report_with_sources_and_page_links(juva_all):
-    _need_chromium()
+    need_chromium("the PDF tests")
     from pypdf import PdfReader
 
     reader = PdfReader(str(juva_all / "178-juva.pdf"))

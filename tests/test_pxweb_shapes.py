@@ -156,17 +156,23 @@ def monthly_meta(rates: pd.DataFrame) -> dict:
         {"code": content["code"], "text": "Tiedot", "values": [code], "valueTexts": [text]}]}
 
 
+def _period_catalog(tmp_path, live: dict, periods: dict, *, label: str, unit: str,
+                    kind: str):
+    """A catalogue of one live series read under several period rules (id -> rule; None:
+    the catalogue names no rule)."""
+    return write_catalog(tmp_path, [
+        {"id": ind_id, "theme": "elinvoima", "row": str(i), "label": label, "unit": unit,
+         "kind": kind, "live": live if rule is None else {**live, "period": rule}}
+        for i, (ind_id, rule) in enumerate(periods.items(), start=1)])
+
+
 def test_monthly_table_by_december_and_by_annual_mean(rates, tmp_path, monkeypatch):
     figures = {(r.Alue, r.Kuukausi): float(r.TYOTOSUUS) for r in rates.itertuples()}
     live = {"source": "pxweb", "database": "StatFin", "table": "tyonv/12tf",
             "content": "TYOTOSUUS"}
-    cat = write_catalog(tmp_path, [
-        {"id": "rate_dec", "theme": "elinvoima", "row": "1", "label": "Työttömyysaste",
-         "unit": "%", "kind": "rate", "live": {**live, "period": "december"}},
-        {"id": "rate_mean", "theme": "elinvoima", "row": "2", "label": "Työttömyysaste",
-         "unit": "%", "kind": "rate", "live": {**live, "period": "mean"}},
-        {"id": "rate_none", "theme": "elinvoima", "row": "3", "label": "Työttömyysaste",
-         "unit": "%", "kind": "rate", "live": live}])
+    cat = _period_catalog(tmp_path, live, {"rate_dec": "december", "rate_mean": "mean",
+                                           "rate_none": None},
+                          label="Työttömyysaste", unit="%", kind="rate")
     with httpfake.FakeServer() as srv:
         path = pxweb_fake.serve(srv, MONTHLY_TABLE, monthly_meta(rates),
                                 lambda c: figures.get((c["Alue"], c["timeperiod_m"])))
@@ -231,13 +237,9 @@ def test_quarterly_table_by_fourth_quarter_and_mean(tmp_path, monkeypatch):
          "valueTexts": [rec["content"]]}]}
     live = {"source": "pxweb", "database": "StatFin", "table": "aly/statfin_aly_pxt_11yq",
             "content": "yrityskanta"}
-    cat = write_catalog(tmp_path, [
-        {"id": "firms_q4", "theme": "elinvoima", "row": "1", "label": "Yrityskanta",
-         "unit": "yritystä", "kind": "count", "live": {**live, "period": "q4"}},
-        {"id": "firms_mean", "theme": "elinvoima", "row": "2", "label": "Yrityskanta",
-         "unit": "yritystä", "kind": "count", "live": {**live, "period": "mean"}},
-        {"id": "firms_dec", "theme": "elinvoima", "row": "3", "label": "Yrityskanta",
-         "unit": "yritystä", "kind": "count", "live": {**live, "period": "december"}}])
+    cat = _period_catalog(tmp_path, live, {"firms_q4": "q4", "firms_mean": "mean",
+                                           "firms_dec": "december"},
+                          label="Yrityskanta", unit="yritystä", kind="count")
 
     def value(cell):
         return stock[cell[time_var]] if cell[region_var] == rec["region"] else None

@@ -21,14 +21,8 @@ from uso_lib.errors import OutputError, ParamsError, UnknownMunicipality
 from uso_lib.report import appendix as report_appendix
 from uso_lib.report import html as report_html
 from uso_lib.report import sections as report_sections
-from uso_lib.store import Store
 
 NBSP = "\u00a0"
-
-
-@pytest.fixture(scope="module")
-def store() -> Store:
-    return Store("snapshot")
 
 
 @pytest.fixture(scope="module")

@@ -27,11 +27,6 @@ ALAND = [m.code for m in regions.registry() if m.maakunta_code == "21"]
 MAINLAND = [m.code for m in regions.registry() if m.maakunta_code != "21"]
 
 
-@pytest.fixture(scope="module")
-def store() -> Store:
-    return Store(source="snapshot")
-
-
 _CACHE: dict[tuple[int, str, str], dict[tuple[int, str], float]] = {}
 
 
