@@ -14,6 +14,7 @@ so.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -24,9 +25,12 @@ from uso_lib.errors import UsoError
 from uso_lib.provenance import source_text
 from uso_lib.regions import COUNTRY
 from uso_lib.report.html import CLOSE_UP_DPI, MAP_COLOURS, esc, map_html, note
+from uso_lib.store.index import per_store
 
 if TYPE_CHECKING:
+    from uso_lib.catalog import Indicator
     from uso_lib.report.state import Report
+    from uso_lib.store import Store
 
 # theme -> the indicator mapped (the first that has figures)
 THEME_MAPS: dict[str, tuple[str, ...]] = {
@@ -52,10 +56,10 @@ def breaks(values: pd.Series, k: int = K) -> list[float]:
     return sorted({float(b) for b in q.bins[:-1]})
 
 
-def _per_resident(r: Report, rows: pd.DataFrame) -> tuple[pd.DataFrame, str]:
+def _per_resident(store: Store, rows: pd.DataFrame) -> tuple[pd.DataFrame, str]:
     """Emission totals (1 000 t) per resident (t) with the population of the same year."""
     year = int(rows["year"].iloc[0])
-    pop = r.store.cross_section("vaesto", year)
+    pop = store.cross_section("vaesto", year)
     out = rows.merge(pop[["kunta", "value", "source", "table"]].rename(
         columns={"value": "pop", "source": "pop_source", "table": "pop_table"}), on="kunta",
         how="left")
@@ -66,36 +70,77 @@ def _per_resident(r: Report, rows: pd.DataFrame) -> tuple[pd.DataFrame, str]:
     return out[list(rows.columns)], src
 
 
+@dataclass(frozen=True)
+class MapInput:
+    """What a theme's map shows, the same for every report of a store: the indicator, its
+    latest cross-section (per resident where mapped so), the words and the class breaks, or
+    why the classes could not be made."""
+
+    ind: Indicator
+    rows: pd.DataFrame
+    year: int
+    unit: str | None
+    decimals: int
+    label: str
+    derived: str | None
+    classes: list[float] | None
+    error: str | None
+
+
+@per_store
+def map_inputs(store: Store) -> dict[str, MapInput | None]:
+    """Each theme's map input, computed once per loaded store (a run's reports share it):
+    the first of the theme's indicators with figures for at least :data:`K` municipalities,
+    or None."""
+    cat = catalog_mod.catalog()
+    out: dict[str, MapInput | None] = {}
+    for theme_id, ids in THEME_MAPS.items():
+        out[theme_id] = None
+        for ind_id in ids:
+            ind = cat.get(ind_id)
+            rows = store.cross_section(ind_id)
+            rows = rows[rows["kunta"] != COUNTRY]
+            if rows.empty or rows["value"].notna().sum() < K:
+                continue
+            year = int(rows["year"].iloc[0])
+            unit, decimals, label, derived = ind.unit, ind.decimals, ind.label, None
+            if ind_id in PER_RESIDENT:
+                rows, derived = _per_resident(store, rows)
+                unit, decimals, label = "t/as.", 1, f"{ind.label} asukasta kohden"
+            classes, error = None, None
+            try:
+                classes = breaks(rows["value"])
+            except UsoError as exc:
+                error = exc.message
+            out[theme_id] = MapInput(ind, rows, year, unit, decimals, label, derived, classes,
+                                     error)
+            break
+    return out
+
+
 def theme_map_html(r: Report, theme_id: str) -> str:
     """The theme's map as a ``<figure>``, or a note saying why there is none."""
     from uso_lib.viz import maps
 
-    cat = catalog_mod.catalog()
-    for ind_id in THEME_MAPS.get(theme_id, ()):
-        ind = cat.get(ind_id)
-        rows = r.store.cross_section(ind_id)
-        rows = rows[rows["kunta"] != COUNTRY]
-        if rows.empty or rows["value"].notna().sum() < K:
-            continue
-        year = int(rows["year"].iloc[0])
-        unit, decimals, label, derived = ind.unit, ind.decimals, ind.label, None
-        if ind_id in PER_RESIDENT:
-            rows, derived = _per_resident(r, rows)
-            unit, decimals, label = "t/as.", 1, f"{ind.label} asukasta kohden"
-        try:
-            # reuse: the region's coloured base is drawn once per run (viz.layers)
-            fig = maps.regional(r.kunta.code, rows, peers=r.peer_codes, level="maakunta",
-                                classes=breaks(rows["value"]), unit=unit, decimals=decimals,
-                                legend_title=f"{unit or ''}, {year}".lstrip(", "),
-                                title=f"{label} {year}", credit=False, reuse=True)
-        except UsoError as exc:
-            return note(f"Karttaa ei voitu piirtää: {exc.message}", "warning")
-        name = esc(r.kunta.name_fi)
-        html = map_html(fig, alt=f"{label} {year}: {r.kunta.name_fi} ja maakunta "
-                        f"{r.kunta.maakunta}", rows=rows, dpi=CLOSE_UP_DPI, colours=MAP_COLOURS)
-        legend = (f'<p class="uso-note">Oranssi reuna: {name}; musta reuna: vertailukunnat. '
-                  "Luokat: koko maan kuntien kvintiilit (mapclassify); vinoviivoitettu: ei "
-                  "tietoa." + (f" {esc(derived)}." if derived else "") + "</p>")
-        r.appendix.add(rows, ind)
-        return f'<div class="uso-theme-map">{html}{legend}</div>'
-    return note("Teeman karttaa ei voitu piirtää: kartan mittarilla ei ole lukuja.", "nodata")
+    m = map_inputs(r.store).get(theme_id)
+    if m is None:
+        return note("Teeman karttaa ei voitu piirtää: kartan mittarilla ei ole lukuja.",
+                    "nodata")
+    try:
+        if m.error is not None:
+            raise UsoError(m.error)
+        # reuse: the region's coloured base is drawn once per run (viz.layers)
+        fig = maps.regional(r.kunta.code, m.rows, peers=r.peer_codes, level="maakunta",
+                            classes=m.classes, unit=m.unit, decimals=m.decimals,
+                            legend_title=f"{m.unit or ''}, {m.year}".lstrip(", "),
+                            title=f"{m.label} {m.year}", credit=False, reuse=True)
+    except UsoError as exc:
+        return note(f"Karttaa ei voitu piirtää: {exc.message}", "warning")
+    name = esc(r.kunta.name_fi)
+    html = map_html(fig, alt=f"{m.label} {m.year}: {r.kunta.name_fi} ja maakunta "
+                    f"{r.kunta.maakunta}", rows=m.rows, dpi=CLOSE_UP_DPI, colours=MAP_COLOURS)
+    legend = (f'<p class="uso-note">Oranssi reuna: {name}; musta reuna: vertailukunnat. '
+              "Luokat: koko maan kuntien kvintiilit (mapclassify); vinoviivoitettu: ei "
+              "tietoa." + (f" {esc(m.derived)}." if m.derived else "") + "</p>")
+    r.appendix.add(m.rows, m.ind)
+    return f'<div class="uso-theme-map">{html}{legend}</div>'
